@@ -1,0 +1,81 @@
+"""Engine benchmark: Brunel model A at N = 10,000 (runs/brunel_ai.toml), end to end.
+
+Prints build seconds, simulation seconds per biological second, recurrent synaptic events per
+second (all Mesa agents present, spikes recorded), bytes per synapse and peak memory. The target
+for the engine is >= 4e8 events/s and <= 12 bytes per synapse on a 2-core machine.
+
+Usage: python benchmarks/bench_engine.py [--repeats 3] [--config runs/brunel_ai.toml]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from neuroabm import NeuroModel, load_config
+
+ROOT = Path(__file__).parents[1]
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def one_run(params: dict) -> dict:
+    t0 = time.perf_counter()
+    model = NeuroModel(**params)
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    while model.running:
+        model.step()
+    wall_s = time.perf_counter() - t0
+    syn = model.synapses
+    events = int(np.dot(model.spike_count, syn.out_degree()))
+    sim_s = model.time / 1000.0
+    return {
+        "build_s": build_s,
+        "wall_s": wall_s,
+        "sim_s_per_bio_s": wall_s / sim_s,
+        "events_per_s": events / wall_s,
+        "rate_hz": float(model.spike_count.sum() / model.n_neurons / sim_s),
+        "n_agents": len(model.agents),
+        "n_synapses": syn.n_synapses,
+        "synapse_bytes_per_synapse": syn.nbytes() / syn.n_synapses,
+        "state_bytes_per_synapse": (syn.nbytes() + model.ring.nbytes + model.v.nbytes * 6) / syn.n_synapses,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default=str(ROOT / "runs" / "brunel_ai.toml"))
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    params = load_config(args.config)
+    # compile / load the numba kernels outside the measurement
+    NeuroModel(**{**params, "n_exc": 80, "n_inh": 20, "k_exc": 8, "k_inh": 2, "duration_ms": 5.0}).run()
+    base_mb = peak_rss_mb()
+    runs = [one_run(params) for _ in range(args.repeats)]
+    peak_mb = peak_rss_mb()
+    med = {k: statistics.median(r[k] for r in runs) for k in ("build_s", "wall_s", "sim_s_per_bio_s", "events_per_s")}
+    best_events = max(r["events_per_s"] for r in runs)
+    r0 = runs[0]
+    print(f"config            {args.config}  ({numba.get_num_threads()} threads, {args.repeats} repeats)")
+    print(f"neurons / agents  {r0['n_agents']}   synapses {r0['n_synapses']:,}   rate {r0['rate_hz']:.2f} Hz")
+    print(f"build             {med['build_s']:.2f} s (median)")
+    print(f"simulation        {med['sim_s_per_bio_s']:.3f} s per biological s (median)")
+    print(f"synaptic events   {med['events_per_s']:.3g} /s median, {best_events:.3g} /s best   (target >= 4e8)")
+    print(f"synapse store     {r0['synapse_bytes_per_synapse']:.2f} bytes/synapse   (target <= 12)")
+    print(f"all model state   {r0['state_bytes_per_synapse']:.2f} bytes/synapse")
+    print(f"peak memory       {peak_mb:.0f} MB RSS ({peak_mb - base_mb:.0f} MB above the interpreter and kernels)")
+    print(json.dumps({"median": med, "best_events_per_s": best_events, "peak_rss_mb": peak_mb, "runs": runs}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""``python -m neuroabm`` = the ``neuroabm`` command."""
+
+from neuroabm.cli import main
+
+main()

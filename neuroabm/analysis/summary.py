@@ -1,0 +1,61 @@
+"""The run summary (``summary.json``): rates, irregularity, speed, and the theory beside them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from neuroabm.model.model import NeuroModel
+
+
+def theory_rate_hz(model: NeuroModel) -> float | None:
+    """Stationary rate predicted by mean-field theory for this configuration, when one applies [Hz].
+
+    Brunel (2000) self-consistent rate for the Poisson-driven LIF network; the Siegert rate for
+    uncoupled LIF neurons with white noise. None for other cases (e.g. no leak).
+    """
+    from neuroabm.theory import brunel_rate, siegert_rate
+
+    p = model.params
+    if not p.leak:
+        return None
+    cell = dict(tau_m_ms=p.tau_m_ms, v_th_mv=p.v_th_mv, v_reset_mv=p.v_reset_mv, t_ref_ms=p.t_ref_ms)
+    if p.drive == "white_noise" and p.k_exc == 0 and p.k_inh == 0 and p.sigma_mv > 0:
+        return float(siegert_rate(p.mu_mv, p.sigma_mv, **cell))
+    if p.drive == "poisson" and p.k_exc > 0 and p.eta > 0:
+        try:
+            return float(brunel_rate(p.eta, p.g, k_exc=p.k_exc, k_inh=p.k_inh, j_mv=p.j_mv, **cell))
+        except (ValueError, RuntimeError):
+            return None
+    return None
+
+
+def summarize(model: NeuroModel, wall_s: float, build_s: float) -> dict[str, Any]:
+    """Numbers describing a finished run; ``wall_s`` is the stepping time, ``build_s`` the setup time."""
+    sim_s = model.time / 1000.0
+    counts = model.spike_count
+    exc = model.is_exc
+    events = int(np.dot(counts, model.synapses.out_degree()))
+    cv = model.isi_cv()
+    return {
+        "n_neurons": int(model.n_neurons),
+        "n_exc": int(model.n_exc),
+        "n_inh": int(model.n_inh),
+        "n_synapses": int(model.synapses.n_synapses),
+        "duration_ms": float(model.time),
+        "seed": int(model.params.seed),
+        "n_spikes": int(counts.sum()),
+        "rate_hz": float(counts.sum() / (model.n_neurons * sim_s)),
+        "rate_exc_hz": float(counts[exc].sum() / (exc.sum() * sim_s)) if exc.any() else float("nan"),
+        "rate_inh_hz": float(counts[~exc].sum() / ((~exc).sum() * sim_s)) if (~exc).any() else float("nan"),
+        "theory_rate_hz": theory_rate_hz(model),
+        "cv_isi": float(np.nanmean(cv)) if np.isfinite(cv).any() else float("nan"),
+        "synaptic_events": events,
+        "sim_s": sim_s,
+        "wall_s": wall_s,
+        "build_s": build_s,
+        "realtime_factor": wall_s / sim_s if sim_s else float("nan"),
+        "events_per_s": events / wall_s if wall_s > 0 else float("nan"),
+    }

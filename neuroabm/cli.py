@@ -1,0 +1,77 @@
+"""Command line: ``neuroabm run CONFIG [--out DIR] [--set KEY=VALUE ...] [--seed N]``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from neuroabm.config import ConfigError, load_config, parse_assignment, validate_params
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="neuroabm: spiking networks with diffusing dopamine."
+)
+
+
+def _fail(msg: str) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="TOML run configuration")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="output folder [default: <config dir>/out/<name>]")
+    ] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a parameter, KEY=VALUE (repeatable)")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (overrides the config)")] = None,
+    progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+) -> None:
+    """Simulate a configuration and write config.toml, neurons/spikes/metrics.parquet, summary.json, report.png."""
+    from neuroabm.runner import run_to_directory
+
+    try:
+        values = load_config(config)
+        for item in set_ or []:
+            key, value = parse_assignment(item)
+            values[key] = value
+        if seed is not None:
+            values["seed"] = seed
+        params = validate_params(values)
+    except ConfigError as exc:
+        _fail(str(exc))
+    out_dir = out if out is not None else config.parent / "out" / config.stem
+    try:
+        summary = run_to_directory(params, out_dir, progress=progress)
+    except ConfigError as exc:  # raised while building (e.g. an empty Gaussian kernel)
+        _fail(str(exc))
+    keys = ("n_neurons", "n_synapses", "rate_hz", "theory_rate_hz", "cv_isi", "wall_s", "events_per_s")
+    typer.echo(json.dumps({k: summary[k] for k in keys}, indent=1))
+    typer.echo(f"wrote {out_dir}")
+
+
+@app.command()
+def params() -> None:
+    """List every parameter with its section, default and allowed range."""
+    from neuroabm.config.params import SECTIONS, Params, _allowed
+
+    for section, names in SECTIONS.items():
+        typer.echo(f"[{section}]")
+        for name in names:
+            f = Params.model_fields[name]
+            typer.echo(f"  {name} = {f.default!r}  ({_allowed(name)}) - {f.description}")
+
+
+def main() -> None:
+    """Entry point of the ``neuroabm`` script."""
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

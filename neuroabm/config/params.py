@@ -1,0 +1,179 @@
+"""The flat parameter namespace of a neuroabm run, with units, ranges and validation.
+
+Every parameter has one unique name, so the same dictionary works as ``NeuroModel(**params)``,
+as a ``mesa.batch_run`` sweep (``{"g": [4, 5, 6]}``) and on the command line (``--set g=6``).
+TOML files group the names into sections for humans (see :data:`SECTIONS`); the section is
+documentation only and never part of the name.
+
+Defaults are Brunel (2000) model A at a small size (REFERENCES.md §1).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+#: Biological time advanced by one ``model.step()``; ``model.time`` counts these, so it is in ms.
+STEP_MS = 1.0
+
+
+class ConfigError(ValueError):
+    """A configuration value is unknown, of the wrong type or out of its allowed range."""
+
+
+def _p(default: Any, section: str, doc: str, **constraints: Any) -> Any:
+    return Field(default, description=doc, json_schema_extra={"section": section}, **constraints)
+
+
+class Params(BaseModel):
+    """All parameters of a run. Units are in the names (ms, mV, mm, Hz)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+
+    # [network]
+    n_exc: int = _p(800, "network", "number of excitatory neurons", ge=1, le=10_000_000)
+    n_inh: int = _p(200, "network", "number of inhibitory neurons", ge=0, le=10_000_000)
+    k_exc: int = _p(80, "network", "excitatory inputs per neuron (fixed in-degree C_E)", ge=0, le=100_000)
+    k_inh: int = _p(20, "network", "inhibitory inputs per neuron (fixed in-degree C_I)", ge=0, le=100_000)
+    side_mm: float = _p(1.0, "network", "side of the square torus [mm]", gt=0.0, le=1000.0)
+    kernel: Literal["uniform", "gaussian"] = _p(
+        "uniform", "network", "how sources are drawn: uniformly, or with a periodic Gaussian distance kernel"
+    )
+    sigma_mm: float = _p(0.1, "network", "width of the Gaussian connection kernel [mm]", gt=0.0, le=1000.0)
+    # [neuron]
+    tau_m_ms: float = _p(20.0, "neuron", "membrane time constant [ms]", gt=0.0, le=10_000.0)
+    v_th_mv: float = _p(20.0, "neuron", "firing threshold theta [mV] (rest is 0 mV)", ge=-1000.0, le=1000.0)
+    v_reset_mv: float = _p(10.0, "neuron", "reset potential V_r [mV]", ge=-1000.0, le=1000.0)
+    t_ref_ms: float = _p(2.0, "neuron", "absolute refractory period [ms]", ge=0.0, le=1000.0)
+    leak: bool = _p(True, "neuron", "leaky integrate-and-fire; false = perfect integrator")
+    v_init: Literal["uniform", "reset", "rest"] = _p(
+        "uniform", "neuron", "initial V: uniform in [v_reset_mv, v_th_mv), all at v_reset_mv, or all at 0 mV"
+    )
+    # [synapse]
+    j_mv: float = _p(0.1, "synapse", "excitatory PSP amplitude J [mV] (delta synapses)", ge=0.0, le=100.0)
+    g: float = _p(5.0, "synapse", "relative inhibitory strength: inhibitory PSP = -g J", ge=0.0, le=100.0)
+    delay_ms: float = _p(1.5, "synapse", "synaptic delay D [ms], a multiple of dt_ms", gt=0.0, le=1000.0)
+    # [drive]
+    drive: Literal["poisson", "white_noise"] = _p(
+        "poisson", "drive", "external drive: k_exc Poisson inputs of size J at eta*nu_thr, or white noise"
+    )
+    eta: float = _p(2.0, "drive", "Poisson drive rate relative to threshold rate, nu_ext / nu_thr", ge=0.0, le=100.0)
+    mu_mv: float = _p(15.0, "drive", "white-noise mean input mu [mV]", ge=-1000.0, le=1000.0)
+    sigma_mv: float = _p(5.0, "drive", "white-noise amplitude sigma [mV]", ge=0.0, le=1000.0)
+    # [run]
+    dt_ms: float = _p(0.1, "run", "integration time step [ms]; must divide the 1 ms model step", gt=0.0, le=1.0)
+    duration_ms: float = _p(1000.0, "run", "biological time to simulate [ms], whole ms", gt=0.0, le=1e9)
+    seed: int | None = _p(None, "run", "random seed; none draws one and records it", ge=0, le=2**63 - 1)
+    metrics_period_ms: int = _p(
+        10, "run", "interval of model-level metrics (population rate, mean V) [ms]", ge=1, le=10**9
+    )
+
+
+#: section name -> parameter names, in declaration order.
+SECTIONS: dict[str, list[str]] = {}
+for _name, _field in Params.model_fields.items():
+    SECTIONS.setdefault(_field.json_schema_extra["section"], []).append(_name)  # type: ignore[index]
+
+PARAM_NAMES: frozenset[str] = frozenset(Params.model_fields)
+
+
+def section_of(name: str) -> str:
+    """Return the TOML section a parameter belongs to."""
+    return Params.model_fields[name].json_schema_extra["section"]  # type: ignore[index]
+
+
+def _allowed(name: str) -> str:
+    """Describe the allowed values of a parameter from its declared constraints."""
+    field = Params.model_fields[name]
+    ann = field.annotation
+    choices = getattr(ann, "__args__", None)
+    if getattr(ann, "__origin__", None) is Literal or (choices and all(isinstance(c, str) for c in choices)):
+        return "one of " + ", ".join(repr(c) for c in choices)
+    if ann is bool:
+        return "true or false"
+    lo = hi = None
+    lo_op = hi_op = ""
+    for m in field.metadata:
+        for attr, op in (("ge", ">="), ("gt", ">")):
+            if getattr(m, attr, None) is not None:
+                lo, lo_op = getattr(m, attr), op
+        for attr, op in (("le", "<="), ("lt", "<")):
+            if getattr(m, attr, None) is not None:
+                hi, hi_op = getattr(m, attr), op
+    kind = "an integer" if ann in (int, int | None) else "a number"
+    parts = [f"{lo_op} {lo:g}" if lo is not None else "", f"{hi_op} {hi:g}" if hi is not None else ""]
+    rng = " and ".join(p for p in parts if p)
+    return f"{kind} {rng}".strip() + (" (or none)" if field.default is None else "")
+
+
+def unknown_key_message(key: str, where: str = "") -> str:
+    """One line naming an unknown key, and the closest known one."""
+    close = difflib.get_close_matches(key, sorted(PARAM_NAMES), n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown parameter '{key}'{where}{hint}"
+
+
+def _is_multiple(x: float, unit: float) -> bool:
+    q = x / unit
+    return abs(q - round(q)) < 1e-9 * max(1.0, abs(q))
+
+
+def _cross_checks(p: Params) -> None:
+    """Relations between parameters that single-field ranges cannot express."""
+
+    def fail(key: str, value: Any, allowed: str) -> None:
+        raise ConfigError(f"invalid {key} = {value!r}: allowed {allowed}")
+
+    if not _is_multiple(STEP_MS, p.dt_ms):
+        fail("dt_ms", p.dt_ms, f"a divisor of the {STEP_MS:g} ms model step (e.g. 0.1, 0.05, 0.25, 0.5, 1)")
+    if not _is_multiple(p.delay_ms, p.dt_ms):
+        fail("delay_ms", p.delay_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms")
+    if not _is_multiple(p.t_ref_ms, p.dt_ms):
+        fail("t_ref_ms", p.t_ref_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms (including 0)")
+    if not _is_multiple(p.duration_ms, STEP_MS):
+        fail("duration_ms", p.duration_ms, f"a whole number of {STEP_MS:g} ms model steps")
+    if p.v_reset_mv >= p.v_th_mv:
+        fail("v_reset_mv", p.v_reset_mv, f"< v_th_mv = {p.v_th_mv:g} mV")
+    if p.k_exc > max(p.n_exc - 1, 0):
+        fail("k_exc", p.k_exc, f"<= n_exc - 1 = {p.n_exc - 1} (no self-connections)")
+    if p.k_inh > max(p.n_inh - 1, 0) and p.k_inh > 0:
+        fail("k_inh", p.k_inh, f"<= n_inh - 1 = {max(p.n_inh - 1, 0)} (no self-connections)")
+    if p.drive == "poisson" and p.eta > 0 and (p.k_exc == 0 or p.j_mv == 0):
+        fail("eta", p.eta, "0 when k_exc or j_mv is 0 (the Poisson drive has k_exc inputs of size j_mv)")
+    if p.kernel == "gaussian" and not math.isfinite(p.sigma_mm):
+        fail("sigma_mm", p.sigma_mm, "a finite number")
+
+
+def validate_params(values: dict[str, Any] | None = None, **overrides: Any) -> Params:
+    """Validate a flat parameter dictionary (plus keyword overrides) into :class:`Params`.
+
+    Raises:
+        ConfigError: with one line naming the key, the value and the allowed range.
+
+    """
+    merged = {**(values or {}), **overrides}
+    given = dict(merged)
+    for key in merged:
+        if key not in PARAM_NAMES:
+            raise ConfigError(unknown_key_message(key))
+    # TOML and the CLI give ints where floats are meant (``duration_ms = 1000``); accept them.
+    for key, value in merged.items():
+        if Params.model_fields[key].annotation is float and isinstance(value, int) and not isinstance(value, bool):
+            merged[key] = float(value)
+    try:
+        params = Params(**merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = str(err["loc"][0]) if err["loc"] else "?"
+        value = given.get(key, err.get("input"))
+        raise ConfigError(f"invalid {key} = {value!r}: allowed {_allowed(key)}") from None
+    _cross_checks(params)
+    return params
+
+
+def defaults() -> dict[str, Any]:
+    """The default value of every parameter, as a flat dictionary."""
+    return {name: f.default for name, f in Params.model_fields.items()}

@@ -1,0 +1,185 @@
+"""Numba kernels for the network's hot loops: membrane integration and spike delivery.
+
+Time is cut into blocks no longer than the synaptic delay. Within a block no spike emitted in
+the block can arrive in the block, so (1) every neuron is integrated through the whole block
+independently, in parallel over fixed chunks of neurons, and (2) the block's spikes are then
+delivered, in parallel over fixed partitions of the *targets*. Chunks and partitions are fixed
+by the model, not by the thread count, and each target sums its inputs in spike order, so the
+result is bit-identical for any number of threads.
+
+Step convention: step ``k`` covers ``(k dt, (k+1) dt]``. Input in ring slot ``k`` is applied at
+the end of step ``k``; a spike emitted in step ``k`` happens at ``(k+1) dt`` and lands in slot
+``k + delay_steps``, i.e. it arrives exactly ``delay`` later.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from neuroabm.model.random_streams import (
+    bits_to_uniform,
+    draw_bits,
+    poisson_draw,
+    slot_counter,
+    standard_normal,
+    stream_state,
+    stream_stride,
+)
+
+#: bridge probabilities below exp(-BRIDGE_CUTOFF) are treated as zero
+BRIDGE_CUTOFF = 40.0
+
+
+@nb.njit(parallel=True, cache=True, fastmath=False)
+def integrate_block(
+    v: np.ndarray,
+    refr: np.ndarray,
+    ring: np.ndarray,
+    k0: int,
+    n_steps: int,
+    decay: float,
+    drift: float,
+    noise_sd: float,
+    bridge_var: float,
+    v_th: float,
+    v_reset: float,
+    n_ref: int,
+    poisson_on: bool,
+    j_ext: float,
+    upper: np.ndarray,
+    guide: np.ndarray,
+    key: np.uint64,
+    chunk_lo: np.ndarray,
+    cap: int,
+    spk_neuron: np.ndarray,
+    spk_step: np.ndarray,
+    chunk_n: np.ndarray,
+    spike_count: np.ndarray,
+    last_spike: np.ndarray,
+    isi_sum: np.ndarray,
+    isi_sq: np.ndarray,
+) -> None:
+    """Advance all neurons through steps ``k0 .. k0 + n_steps - 1`` (exact integration).
+
+    Per step: ``V <- drift + decay * V`` (+ white noise ``noise_sd * xi``) + external Poisson
+    jumps ``j_ext * n`` + recurrent input from the ring; spike when ``V >= v_th``; reset and
+    clamp for ``n_ref`` steps, dropping input. With white noise, a crossing between grid points
+    is caught with the Brownian-bridge probability ``exp(-2 (th - V0)(th - V1) / bridge_var)``.
+    """
+    n = v.shape[0]
+    n_slots = ring.shape[0]
+    n_chunks = chunk_lo.shape[0] - 1
+    slots = np.empty(n_steps, np.int64)
+    for s in range(n_steps):
+        slots[s] = (k0 + s) % n_slots
+    stride = stream_stride(n)
+    for c in nb.prange(n_chunks):
+        found = 0
+        base = chunk_lo[c] * cap
+        for i in range(chunk_lo[c], chunk_lo[c + 1]):
+            vi = v[i]
+            ri = refr[i]
+            state = stream_state(key, slot_counter(k0, n, i))
+            for s in range(n_steps):
+                slot = slots[s]
+                inp = float(ring[slot, i])
+                ring[slot, i] = 0.0
+                st = state
+                state += stride
+                if ri > 0:
+                    ri -= 1
+                    continue
+                k = k0 + s
+                v_old = vi
+                vi = drift + decay * vi
+                fired = False
+                if noise_sd > 0.0:
+                    vi += noise_sd * standard_normal(st)
+                    if bridge_var > 0.0 and vi < v_th and v_old < v_th:
+                        x = 2.0 * (v_th - v_old) * (v_th - vi) / bridge_var
+                        if x < BRIDGE_CUTOFF and bits_to_uniform(draw_bits(st, 2)) < math.exp(-x):
+                            fired = True
+                if poisson_on:
+                    inp += j_ext * poisson_draw(draw_bits(st, 3), upper, guide)
+                vi += inp
+                if fired or vi >= v_th:
+                    spk_neuron[base + found] = i
+                    spk_step[base + found] = k
+                    found += 1
+                    if last_spike[i] >= 0:
+                        isi = float(k - last_spike[i])
+                        isi_sum[i] += isi
+                        isi_sq[i] += isi * isi
+                    last_spike[i] = k
+                    spike_count[i] += 1
+                    vi = v_reset
+                    ri = n_ref
+            v[i] = vi
+            refr[i] = ri
+        chunk_n[c] = found
+
+
+@nb.njit(parallel=True, cache=True)
+def deliver_block(
+    spk_neuron: np.ndarray,
+    spk_step: np.ndarray,
+    chunk_lo: np.ndarray,
+    chunk_n: np.ndarray,
+    cap: int,
+    indptr: np.ndarray,
+    split: np.ndarray,
+    targets: np.ndarray,
+    weights: np.ndarray,
+    row_weight: np.ndarray,
+    ring: np.ndarray,
+    delay_steps: int,
+) -> None:
+    """Scatter the block's spikes into the delay ring, event-driven (only spiking rows are read).
+
+    ``split[src, p]`` is the offset in row ``src`` of the first target of partition ``p``; each
+    parallel task owns one target partition, so no two tasks write the same ring entry. Rows whose
+    synapses all carry the same weight (``row_weight[src]`` not NaN) skip reading ``weights``,
+    halving the memory traffic of delivery.
+    """
+    n_slots = ring.shape[0]
+    n_parts = split.shape[1] - 1
+    n_chunks = chunk_lo.shape[0] - 1
+    for p in nb.prange(n_parts):
+        for c in range(n_chunks):
+            base = chunk_lo[c] * cap
+            for e in range(chunk_n[c]):
+                src = spk_neuron[base + e]
+                row = ring[(spk_step[base + e] + delay_steps) % n_slots]
+                a = indptr[src] + split[src, p]
+                b = indptr[src] + split[src, p + 1]
+                w = row_weight[src]
+                if w == w:  # not NaN: one weight for the whole row
+                    for q in range(a, b):
+                        row[targets[q]] += w
+                else:
+                    for q in range(a, b):
+                        row[targets[q]] += weights[q]
+
+
+@nb.njit(cache=True)
+def gather_spikes(
+    spk_neuron: np.ndarray,
+    spk_step: np.ndarray,
+    chunk_lo: np.ndarray,
+    chunk_n: np.ndarray,
+    cap: int,
+    out_step: np.ndarray,
+    out_neuron: np.ndarray,
+    pos: int,
+) -> int:
+    """Append the block's spikes to the recorder buffers at ``pos``; return the new end."""
+    for c in range(chunk_lo.shape[0] - 1):
+        base = chunk_lo[c] * cap
+        for e in range(chunk_n[c]):
+            out_step[pos] = spk_step[base + e]
+            out_neuron[pos] = spk_neuron[base + e]
+            pos += 1
+    return pos

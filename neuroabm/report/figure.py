@@ -1,0 +1,78 @@
+"""``report.png``: raster, population rate, rate histogram and neuron positions by type."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from neuroabm.analysis.spike_stats import population_rate
+from neuroabm.exports.atomic import atomic_path
+
+if TYPE_CHECKING:
+    from neuroabm.model.model import NeuroModel
+
+EXC_COLOR, INH_COLOR = "#c0392b", "#2e6db4"
+#: neurons shown in the raster, and the time window it covers [ms]
+RASTER_NEURONS, RASTER_MS = 300, 500.0
+
+
+def plot_report(model: NeuroModel) -> plt.Figure:
+    """Build the run report figure."""
+    p = model.params
+    t, nr = model.spikes()
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
+    ax_r, ax_p, ax_h, ax_s = axes[0, 0], axes[1, 0], axes[0, 1], axes[1, 1]
+
+    # raster of a subsample: excitatory and inhibitory neurons in proportion, last RASTER_MS
+    t_end = float(model.time)
+    rng = np.random.default_rng(0)
+    n_show = min(RASTER_NEURONS, model.n_neurons)
+    shown = np.sort(rng.choice(model.n_neurons, n_show, replace=False))
+    row = np.full(model.n_neurons, -1)
+    row[shown] = np.arange(n_show)
+    sel = (row[nr] >= 0) & (t > t_end - RASTER_MS)
+    colors = np.where(model.is_exc[nr[sel]], EXC_COLOR, INH_COLOR)
+    ax_r.scatter(t[sel], row[nr[sel]], s=1.5, c=colors, marker="|", linewidths=0.6)
+    ax_r.set(xlabel="time [ms]", ylabel=f"neuron ({n_show} sampled)", title="Spike raster",
+             xlim=(max(0.0, t_end - RASTER_MS), t_end))  # fmt: skip
+
+    bins, rate = population_rate(t, model.n_neurons, t_end, bin_ms=1.0)
+    ax_p.plot(bins, rate, lw=0.6, color="k")
+    ax_p.set(xlabel="time [ms]", ylabel="population rate [Hz]", title="Population rate (1 ms bins)", xlim=(0, t_end))
+
+    rates = model.rates_hz()
+    hi = max(1.0, np.percentile(rates, 99.5) * 1.1)
+    edges = np.linspace(0, hi, 50)
+    ax_h.hist(rates[model.is_exc], bins=edges, color=EXC_COLOR, alpha=0.7, label="E")
+    if (~model.is_exc).any():
+        ax_h.hist(rates[~model.is_exc], bins=edges, color=INH_COLOR, alpha=0.7, label="I")
+    ax_h.axvline(rates.mean(), color="k", ls="--", lw=1, label=f"mean {rates.mean():.2f} Hz")
+    ax_h.set(xlabel="firing rate [Hz]", ylabel="neurons", title="Rate distribution")
+    ax_h.legend(frameon=False)
+
+    pos = model.positions
+    ax_s.scatter(*pos[model.is_exc].T, s=2, c=EXC_COLOR, label="E")
+    ax_s.scatter(*pos[~model.is_exc].T, s=4, c=INH_COLOR, label="I")
+    ax_s.set(xlim=(0, p.side_mm), ylim=(0, p.side_mm), aspect="equal", xlabel="x [mm]", ylabel="y [mm]",
+             title=f"Neurons on the {p.side_mm:g} mm torus")  # fmt: skip
+    ax_s.legend(loc="upper right", markerscale=3, framealpha=0.9)
+    fig.suptitle(
+        f"N = {model.n_neurons}, g = {p.g:g}, eta = {p.eta:g}, J = {p.j_mv:g} mV, D = {p.delay_ms:g} ms, "
+        f"seed = {p.seed}",
+        fontsize=11,
+    )
+    return fig
+
+
+def write_report(model: NeuroModel, path: str | Path) -> None:
+    """Render the report to a PNG atomically."""
+    fig = plot_report(model)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)

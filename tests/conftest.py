@@ -1,0 +1,20 @@
+"""Shared helpers: small, fast network configurations."""
+
+from __future__ import annotations
+
+import pytest
+
+from neuroabm import NeuroModel
+
+#: a 500-neuron Brunel network that builds and runs in milliseconds
+SMALL = dict(n_exc=400, n_inh=100, k_exc=40, k_inh=10, j_mv=0.5, g=5.0, eta=2.0, duration_ms=50.0)
+
+
+def small_model(**overrides) -> NeuroModel:
+    """A small Brunel network; keyword arguments override :data:`SMALL`."""
+    return NeuroModel(**{**SMALL, "seed": 7, **overrides})
+
+
+@pytest.fixture
+def model() -> NeuroModel:
+    return small_model()
