@@ -10,6 +10,7 @@ Usage: python benchmarks/bench_engine.py [--repeats 3] [--config runs/brunel_ai.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import statistics
@@ -61,7 +62,10 @@ def main() -> None:
     # compile / load the numba kernels outside the measurement
     NeuroModel(**{**params, "n_exc": 80, "n_inh": 20, "k_exc": 8, "k_inh": 2, "duration_ms": 5.0}).run()
     base_mb = peak_rss_mb()
-    runs = [one_run(params) for _ in range(args.repeats)]
+    runs = []
+    for _ in range(args.repeats):
+        runs.append(one_run(params))
+        gc.collect()  # Mesa models hold reference cycles (agents <-> model)
     peak_mb = peak_rss_mb()
     med = {k: statistics.median(r[k] for r in runs) for k in ("build_s", "wall_s", "sim_s_per_bio_s", "events_per_s")}
     best_events = max(r["events_per_s"] for r in runs)

@@ -74,6 +74,34 @@ def test_gaussian_kernel_far_too_narrow_is_a_clear_error():
 def test_synapse_store_costs_at_most_12_bytes_per_synapse():
     m = small_model(n_exc=4000, n_inh=1000, k_exc=400, k_inh=100, duration_ms=1.0)
     syn: Synapses = m.synapses
+    assert syn.targets.dtype == np.uint16  # 5,000 neurons fit in 16 bits
     per_synapse = (syn.targets.nbytes + syn.weights.nbytes) / syn.n_synapses
-    assert per_synapse == 8
+    assert per_synapse == 6
     assert syn.nbytes() / syn.n_synapses < 12
+
+
+def test_wide_networks_use_32_bit_targets_and_deliver_identically():
+    """Above 65,536 neurons targets are int32; both index widths scatter the same input."""
+    from neuroabm.model.kernels import deliver_block
+
+    rng = np.random.default_rng(3)
+    n = 70_000
+    sources = rng.integers(0, n, size=(n, 3)).astype(np.int32)
+    w = rng.uniform(-1, 1, n).astype(np.float32)
+    wide = Synapses.from_sources(sources, w, n_parts=2)
+    assert wide.targets.dtype == np.int32 and wide.targets.max() >= 1 << 16
+    assert (wide.targets.nbytes + wide.weights.nbytes) / wide.n_synapses == 8
+
+    small = 60_000
+    narrow = Synapses.from_sources(sources[:small] % small, w[:small], n_parts=2)
+    forced = Synapses(narrow.indptr, narrow.targets.astype(np.int32), narrow.weights, narrow.split, narrow.row_weight)
+    spikes = np.sort(rng.choice(small, 500, replace=False)).astype(np.int32)
+    steps = rng.integers(0, 10, spikes.size).astype(np.int64)
+    rings = []
+    for syn in (narrow, forced):
+        ring = np.zeros((15, small), np.float32)
+        deliver_block(spikes, steps, np.array([0, small]), np.array([spikes.size]), 1, syn.indptr, syn.split,
+                      syn.targets, syn.weights, syn.row_weight, ring, 15)  # fmt: skip
+        rings.append(ring)
+    assert narrow.targets.dtype == np.uint16
+    assert np.array_equal(rings[0], rings[1]) and np.count_nonzero(rings[0]) > 1000

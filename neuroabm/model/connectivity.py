@@ -21,11 +21,14 @@ KERNEL_CUT = 5.0
 def _uniform_pool(rng: np.random.Generator, n: int, lo: int, hi: int, k: int) -> np.ndarray:
     """For every target 0..n-1, k sources uniform in [lo, hi) excluding the target itself."""
     size = hi - lo
-    targets = np.arange(n)[:, None]
-    own = (targets >= lo) & (targets < hi)
-    draw = rng.integers(0, size - own.astype(int), size=(n, k)) if size > 1 else np.zeros((n, k), int)
-    draw = draw + lo
-    return np.where(own & (draw >= targets), draw + 1, draw)
+    out = np.empty((n, k), np.int32)
+    for a in range(0, n, 4096):  # in blocks, to keep build memory near the size of the result
+        targets = np.arange(a, min(a + 4096, n), dtype=np.int32)[:, None]
+        own = (targets >= lo) & (targets < hi)
+        high = (size - own).astype(np.int32) if size > 1 else np.ones_like(own, np.int32)
+        draw = rng.integers(0, high, size=(targets.shape[0], k), dtype=np.int32) + lo
+        out[a : a + targets.shape[0]] = np.where(own & (draw >= targets), draw + 1, draw)
+    return out
 
 
 def _gaussian_pool(
@@ -33,7 +36,7 @@ def _gaussian_pool(
 ) -> np.ndarray:
     """For every target, k sources in [lo, hi) drawn with the periodic Gaussian kernel."""
     n = pos.shape[0]
-    out = np.empty((n, k), np.int64)
+    out = np.empty((n, k), np.int32)
     if k == 0:
         return out
     pool = pos[lo:hi]
@@ -82,11 +85,11 @@ def draw_sources(
     """
     n = pos.shape[0]
     if kernel == "uniform":
-        exc = _uniform_pool(rng, n, 0, n_exc, k_exc) if k_exc else np.empty((n, 0), int)
-        inh = _uniform_pool(rng, n, n_exc, n, k_inh) if k_inh else np.empty((n, 0), int)
+        exc = _uniform_pool(rng, n, 0, n_exc, k_exc) if k_exc else np.empty((n, 0), np.int32)
+        inh = _uniform_pool(rng, n, n_exc, n, k_inh) if k_inh else np.empty((n, 0), np.int32)
     elif kernel == "gaussian":
         exc = _gaussian_pool(rng, pos, side_mm, sigma_mm, 0, n_exc, k_exc)
         inh = _gaussian_pool(rng, pos, side_mm, sigma_mm, n_exc, n, k_inh)
     else:
         raise ConfigError(f"invalid kernel = {kernel!r}: allowed one of 'uniform', 'gaussian'")
-    return np.concatenate([exc, inh], axis=1).astype(np.int32)
+    return np.concatenate([exc, inh], axis=1)

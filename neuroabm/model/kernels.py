@@ -42,14 +42,12 @@ def integrate_block(
     n_steps: int,
     decay: float,
     drift: float,
-    noise_sd: float,
-    bridge_var: float,
+    noise_sd: float | None,
     v_th: float,
     v_reset: float,
     n_ref: int,
-    poisson_on: bool,
     j_ext: float,
-    upper: np.ndarray,
+    upper: np.ndarray | None,
     guide: np.ndarray,
     key: np.uint64,
     chunk_lo: np.ndarray,
@@ -67,7 +65,10 @@ def integrate_block(
     Per step: ``V <- drift + decay * V`` (+ white noise ``noise_sd * xi``) + external Poisson
     jumps ``j_ext * n`` + recurrent input from the ring; spike when ``V >= v_th``; reset and
     clamp for ``n_ref`` steps, dropping input. With white noise, a crossing between grid points
-    is caught with the Brownian-bridge probability ``exp(-2 (th - V0)(th - V1) / bridge_var)``.
+    is caught with the Brownian-bridge probability ``exp(-2 (th - V0)(th - V1) / noise_sd^2)``.
+
+    ``noise_sd=None`` (no white noise) and ``upper=None`` (no Poisson drive) compile to
+    specializations without those branches (numba prunes ``is None`` tests on arguments).
     """
     n = v.shape[0]
     n_slots = ring.shape[0]
@@ -96,13 +97,13 @@ def integrate_block(
                 v_old = vi
                 vi = drift + decay * vi
                 fired = False
-                if noise_sd > 0.0:
+                if noise_sd is not None:
                     vi += noise_sd * standard_normal(st)
-                    if bridge_var > 0.0 and vi < v_th and v_old < v_th:
-                        x = 2.0 * (v_th - v_old) * (v_th - vi) / bridge_var
+                    if vi < v_th and v_old < v_th:
+                        x = 2.0 * (v_th - v_old) * (v_th - vi) / (noise_sd * noise_sd)
                         if x < BRIDGE_CUTOFF and bits_to_uniform(draw_bits(st, 2)) < math.exp(-x):
                             fired = True
-                if poisson_on:
+                if upper is not None:
                     inp += j_ext * poisson_draw(draw_bits(st, 3), upper, guide)
                 vi += inp
                 if fired or vi >= v_th:

@@ -171,9 +171,9 @@ class NeuroModel(mesa.Model):
         p = self.params
         integrate_block(
             self.v, self.refr, self.ring, self.k, n_steps,
-            self.decay, self.drift, self.noise_sd, self.noise_sd**2,
+            self.decay, self.drift, self.noise_sd if self.noise_sd > 0 else None,
             p.v_th_mv, p.v_reset_mv, self.ref_steps,
-            self.poisson_on, p.j_mv, self.poisson_upper, self.poisson_guide, self.key,
+            p.j_mv, self.poisson_upper if self.poisson_on else None, self.poisson_guide, self.key,
             self.chunk_lo, self.spikes_per_block, self._spk_neuron, self._spk_step, self._chunk_n,
             self.spike_count, self.last_spike_step, self.isi_sum, self.isi_sq,
         )  # fmt: skip

@@ -1,6 +1,8 @@
 """Synapse storage: compressed sparse rows by *source* neuron (outgoing synapses).
 
-Per synapse the store holds a target index (int32) and a weight (float32, mV): 8 bytes. Rows are
+Per synapse the store holds a target index and a weight (float32, mV). Targets are uint16 when the
+network has at most 65,536 neurons (6 bytes per synapse) and int32 above (8 bytes): delivery is
+bound by reading them, so the narrow type makes it about a third faster. Rows are
 sorted by target, so a row splits into contiguous pieces by target partition (``split``), which
 is what lets delivery run in parallel without write conflicts. All synapses share one delay,
 handled by the model's delay ring buffer. ``row_weight`` caches, per source, the weight shared by
@@ -13,6 +15,11 @@ from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
+
+
+def target_dtype(n_neurons: int) -> type[np.integer]:
+    """Narrowest index type for ``n_neurons`` targets: uint16 up to 65,536 neurons, else int32."""
+    return np.uint16 if n_neurons <= 1 << 16 else np.int32
 
 
 @nb.njit(cache=True)
@@ -83,7 +90,7 @@ class Synapses:
 
     Attributes:
         indptr: row pointers, shape (n + 1,), int64.
-        targets: postsynaptic neuron of each synapse, int32.
+        targets: postsynaptic neuron of each synapse, uint16 (n <= 65,536) or int32.
         weights: PSP amplitude of each synapse [mV], float32 (negative for inhibition).
         split: per-row offsets of the delivery partitions, shape (n, n_parts + 1), int32.
         row_weight: per source, the weight common to its whole row [mV], or NaN (float32).
@@ -108,6 +115,7 @@ class Synapses:
         """
         n = sources.shape[0]
         indptr, targets, weights = _csr_from_sources(np.ascontiguousarray(sources, np.int32), w_of_source, n)
+        targets = targets.astype(target_dtype(n))
         bounds = np.linspace(0, n, n_parts + 1).round().astype(np.int64)
         return cls(indptr, targets, weights, _row_splits(indptr, targets, bounds), row_weights(indptr, weights))
 
