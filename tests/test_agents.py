@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 from conftest import small_model
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from mesa.experimental.continuous_space import ContinuousSpace
 
 from neuroabm import Neuron, NeuronType
@@ -87,3 +89,18 @@ def test_incoming_and_outgoing_match_the_synapse_store(model):
 def test_agents_are_never_stepped_one_by_one(model):
     with pytest.raises(RuntimeError, match="vectorized"):
         model.neuron(0).step()
+
+
+coords = st.floats(min_value=-50.0, max_value=50.0, allow_nan=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.tuples(coords, coords), st.tuples(coords, coords), st.tuples(coords, coords))
+def test_periodic_distance_is_a_torus_metric(a, b, shift):
+    side = 2.0
+    a, b, shift = np.array(a), np.array(b), np.array(shift)
+    d = periodic_distance(a, b, side)
+    assert 0.0 <= d <= side / math.sqrt(2) + 1e-9
+    assert d == pytest.approx(periodic_distance(b, a, side), abs=1e-9)
+    assert d == pytest.approx(periodic_distance(a + shift, b + shift, side), abs=1e-9)
+    assert periodic_distance(a, a + side * np.array([3.0, -2.0]), side) == pytest.approx(0.0, abs=1e-9)

@@ -9,10 +9,13 @@ proportional to a periodic Gaussian kernel ``exp(-d^2 / (2 sigma^2))`` of the to
 
 from __future__ import annotations
 
+import math
+
+import numba as nb
 import numpy as np
 
 from neuroabm.config.params import ConfigError
-from neuroabm.model.space import periodic_distance, torus_tree
+from neuroabm.model.space import torus_tree
 
 #: the Gaussian kernel is cut at this many sigma (mass beyond: exp(-KERNEL_CUT**2 / 2) < 4e-6)
 KERNEL_CUT = 5.0
@@ -31,6 +34,35 @@ def _uniform_pool(rng: np.random.Generator, n: int, lo: int, hi: int, k: int) ->
     return out
 
 
+@nb.njit(cache=True)
+def _weighted_draws(tpos, tself, pool, cand, ptr, sigma, side, u, out):
+    """For each target b, draw ``u.shape[1]`` candidates with weight exp(-d^2 / 2 sigma^2).
+
+    Candidates of target b are ``cand[ptr[b]:ptr[b + 1]]`` (indices into ``pool``); the target's own
+    index ``tself[b]`` gets weight 0. Writes -1 into ``out[b, 0]`` when no candidate has weight.
+    """
+    inv = 0.5 / (sigma * sigma)
+    for b in range(tpos.shape[0]):
+        a0, a1 = ptr[b], ptr[b + 1]
+        cum = np.empty(a1 - a0)
+        total = 0.0
+        for q in range(a0, a1):
+            c = cand[q]
+            if c != tself[b]:
+                dx = abs(pool[c, 0] - tpos[b, 0])
+                dy = abs(pool[c, 1] - tpos[b, 1])
+                dx = min(dx, side - dx)
+                dy = min(dy, side - dy)
+                total += math.exp(-(dx * dx + dy * dy) * inv)
+            cum[q - a0] = total
+        if total == 0.0:
+            out[b, 0] = -1
+            continue
+        for j in range(u.shape[1]):
+            idx = np.searchsorted(cum, u[b, j] * total, side="right")
+            out[b, j] = cand[a0 + min(idx, a1 - a0 - 1)]
+
+
 def _gaussian_pool(
     rng: np.random.Generator, pos: np.ndarray, side_mm: float, sigma_mm: float, lo: int, hi: int, k: int
 ) -> np.ndarray:
@@ -39,25 +71,30 @@ def _gaussian_pool(
     out = np.empty((n, k), np.int32)
     if k == 0:
         return out
-    pool = pos[lo:hi]
+    pool = np.ascontiguousarray(pos[lo:hi])
     tree = torus_tree(pool, side_mm)
     radius = KERNEL_CUT * sigma_mm
     everyone = radius >= side_mm / np.sqrt(2.0)
-    all_idx = np.arange(hi - lo)
-    for t in range(n):
-        cand = all_idx if everyone else np.asarray(tree.query_ball_point(pos[t], radius), dtype=np.int64)
-        if lo <= t < hi:
-            cand = cand[cand != t - lo]
-        if cand.size == 0:
+    block = max(1, min(n, 2**24 // max(hi - lo, 1)))  # bound the candidate lists to ~16M entries
+    for a in range(0, n, block):
+        b = min(a + block, n)
+        if everyone:
+            cand = np.tile(np.arange(hi - lo, dtype=np.int64), b - a)
+            ptr = np.arange(b - a + 1, dtype=np.int64) * (hi - lo)
+        else:
+            lists = tree.query_ball_point(np.mod(pos[a:b], side_mm), radius)
+            ptr = np.zeros(b - a + 1, np.int64)
+            ptr[1:] = np.cumsum([len(x) for x in lists])
+            cand = np.fromiter((c for x in lists for c in x), np.int64, count=ptr[-1])
+        tself = np.arange(a, b, dtype=np.int64) - lo  # own index in the pool (outside it if not a member)
+        _weighted_draws(pos[a:b], tself, pool, cand, ptr, sigma_mm, side_mm, rng.random((b - a, k)), out[a:b])
+        bad = np.flatnonzero(out[a:b, 0] < 0)
+        if bad.size:
             raise ConfigError(
-                f"invalid sigma_mm = {sigma_mm!r}: neuron {t} has no source within {KERNEL_CUT:g} sigma; "
+                f"invalid sigma_mm = {sigma_mm!r}: neuron {a + bad[0]} has no source within {KERNEL_CUT:g} sigma; "
                 "allowed: a wider kernel or more neurons"
             )
-        d = periodic_distance(pos[t], pool[cand], side_mm)
-        cum = np.cumsum(np.exp(-0.5 * (d / sigma_mm) ** 2))
-        pick = np.searchsorted(cum, rng.random(k) * cum[-1], side="right")
-        out[t] = cand[np.minimum(pick, cand.size - 1)] + lo
-    return out
+    return out + lo
 
 
 def draw_sources(
