@@ -2,7 +2,7 @@
 
 ``run_to_directory`` is what ``neuroabm run`` does: build, simulate with a progress bar, and write
 ``config.toml``, ``neurons.parquet``, ``spikes.parquet``, ``metrics.parquet``, ``summary.json`` and
-``report.png``, each atomically.
+``report.png``, each atomically; with dopamine also ``field.npz`` and ``sites.parquet``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from neuroabm.analysis.summary import summarize
 from neuroabm.config.params import Params
 from neuroabm.config.toml_io import write_config
 from neuroabm.exports.atomic import atomic_path
-from neuroabm.exports.tables import write_json, write_metrics, write_neurons
+from neuroabm.exports.tables import write_json, write_metrics, write_neurons, write_parquet
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
@@ -70,6 +70,9 @@ def run_to_directory(params: Params, out_dir: str | Path, progress: bool = True)
         wall_s = progress_loop(model, enabled=progress)
         model.recorder.close()
     write_metrics(model, out / "metrics.parquet")
+    if model.da_recorder is not None:
+        model.da_recorder.write_npz(out / "field.npz")
+        write_parquet(model.da_recorder.sites_frame(), out / "sites.parquet")
     summary = summarize(model, wall_s=wall_s, build_s=build_s)
     write_json(summary, out / "summary.json")
     write_report(model, out / "report.png")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -105,3 +107,22 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(tmp_path, args, message)
 def test_missing_config_is_a_clear_error(tmp_path):
     res = neuroabm("run", str(tmp_path / "nope.toml"), "--no-progress")
     assert res.returncode == 2 and "config file not found" in res.stderr
+
+
+def test_dopamine_run_adds_the_field_store_and_the_site_table(tmp_path):
+    cfg = tmp_path / "da.toml"
+    cfg.write_text(TINY + "[dopamine]\ndopamine = true\nn_sites = 4\ngrid_n = 16\nfield_record_ms = 20\n")
+    out = tmp_path / "out"
+    res = neuroabm("run", str(cfg), "--out", str(out), "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert {"field.npz", "sites.parquet"} <= {p.name for p in out.iterdir()}
+    with np.load(out / "field.npz") as z:
+        assert z["t_ms"].tolist() == [20.0, 40.0, 60.0]
+        assert z["field_um"].shape == (3, 16, 16) and z["site_xy_mm"].shape == (4, 2)
+    sites = pd.read_parquet(out / "sites.parquet")
+    assert list(sites.columns) == ["t_ms", "site", "release", "rate_estimate_hz", "dopamine_um"]
+    assert len(sites) == 3 * 4
+    # outputs get the permissions of an ordinary new file (a temp file's 0o600 is not kept)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o666 & ~umask}

@@ -43,6 +43,9 @@ def test_defaults_are_valid_brunel_model_a():
         ("drive", "dc", "'poisson', 'white_noise'"),
         ("leak", "maybe", "true or false"),
         ("n_exc", 10.5, "an integer"),
+        ("tau_da_ms", 0.0, "> 0"),
+        ("site_layout", "hexagonal", "'lattice', 'random'"),
+        ("field_operator", "explicit", "'lattice', 'spectral'"),
     ],
 )
 def test_out_of_range_gives_one_line_naming_key_value_and_range(key, value, fragment):
@@ -62,6 +65,11 @@ def test_out_of_range_gives_one_line_naming_key_value_and_range(key, value, frag
         ({"duration_ms": 10.5}, "duration_ms", "whole number"),
         ({"v_reset_mv": 25.0}, "v_reset_mv", "< v_th_mv"),
         ({"k_exc": 800}, "k_exc", "n_exc - 1"),
+        ({"reward_pair": [3, 3]}, "reward_pair", "two different neurons"),
+        ({"reward_pair": [3, 10**6]}, "reward_pair", "two neuron indices"),
+        ({"reward_delay_min_ms": 500.0, "reward_delay_max_ms": 100.0}, "reward_delay_max_ms", ">= reward_delay_min"),
+        ({"field_dt_ms": 2, "field_record_ms": 5}, "field_record_ms", "multiple of field_dt_ms"),
+        ({"dopamine": True, "n_sites": 10}, "n_sites", "perfect square"),
     ],
 )
 def test_relations_between_parameters_are_checked(values, key, fragment):

@@ -52,6 +52,12 @@ class Neuron(ContinuousSpaceAgent):
         self.model.v[self.index] = value
 
     @property
+    def dopamine(self) -> float:
+        """Local dopamine concentration [uM], as of the last field step (0 without dopamine)."""
+        system = self.model.dopamine
+        return float(system.da_local[self.index]) if system is not None else 0.0
+
+    @property
     def refractory_ms(self) -> float:
         """Remaining absolute refractory time [ms]."""
         return float(self.model.refr[self.index]) * self.model.dt_ms

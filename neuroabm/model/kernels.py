@@ -49,6 +49,8 @@ def integrate_block(
     j_ext: float,
     upper: np.ndarray | None,
     guide: np.ndarray,
+    bias: np.ndarray | None,
+    bias_scale: float,
     key: np.uint64,
     chunk_lo: np.ndarray,
     cap: int,
@@ -67,8 +69,11 @@ def integrate_block(
     clamp for ``n_ref`` steps, dropping input. With white noise, a crossing between grid points
     is caught with the Brownian-bridge probability ``exp(-2 (th - V0)(th - V1) / noise_sd^2)``.
 
-    ``noise_sd=None`` (no white noise) and ``upper=None`` (no Poisson drive) compile to
-    specializations without those branches (numba prunes ``is None`` tests on arguments).
+    ``bias_scale * bias[i]`` [mV per step] is a per-neuron depolarization, constant within the
+    block (dopamine excitability: ``bias`` is the local dopamine [uM], ``bias_scale`` the mV per
+    step and uM). ``noise_sd=None`` (no white noise), ``upper=None`` (no Poisson drive) and
+    ``bias=None`` compile to specializations without those branches (numba prunes ``is None``
+    tests on arguments).
     """
     n = v.shape[0]
     n_slots = ring.shape[0]
@@ -83,6 +88,7 @@ def integrate_block(
         for i in range(chunk_lo[c], chunk_lo[c + 1]):
             vi = v[i]
             ri = refr[i]
+            bi = bias_scale * bias[i] if bias is not None else 0.0
             state = stream_state(key, slot_counter(k0, n, i))
             for s in range(n_steps):
                 slot = slots[s]
@@ -96,6 +102,8 @@ def integrate_block(
                 k = k0 + s
                 v_old = vi
                 vi = drift + decay * vi
+                if bias is not None:
+                    vi += bi
                 fired = False
                 if noise_sd is not None:
                     vi += noise_sd * standard_normal(st)

@@ -23,10 +23,12 @@ from mesa.time import Priority, Schedule
 from neuroabm.config.params import STEP_MS, ConfigError, Params, validate_params
 from neuroabm.model.agents import Neuron, NeuronType
 from neuroabm.model.connectivity import draw_sources
+from neuroabm.model.dopamine.system import DopamineSystem
 from neuroabm.model.kernels import deliver_block, gather_spikes, integrate_block
 from neuroabm.model.random_streams import poisson_table
-from neuroabm.model.space import place_uniform
+from neuroabm.model.space import place_uniform, spatial_order
 from neuroabm.model.synapses import Synapses
+from neuroabm.recorders.dopamine import DopamineRecorder
 from neuroabm.recorders.metrics import WindowRates, make_datacollector
 from neuroabm.recorders.spikes import SpikeRecorder
 
@@ -72,6 +74,7 @@ class NeuroModel(mesa.Model):
         self._setup_neurons(p)
         self._setup_synapses(p)
         self._setup_drive(p)
+        self.dopamine: DopamineSystem | None = DopamineSystem(self) if p.dopamine else None
         self._setup_recording(p)
 
     # ----------------------------------------------------------------------------------- setup
@@ -88,8 +91,11 @@ class NeuroModel(mesa.Model):
         self.n_exc, self.n_inh = p.n_exc, p.n_inh
         n = self.n_neurons = p.n_exc + p.n_inh
         side = p.side_mm
-        self.space = ContinuousSpace([[0.0, side], [0.0, side]], torus=True, random=self.random, n_agents=n)
+        n_agents = n + (p.n_sites if p.dopamine else 0)
+        self.space = ContinuousSpace([[0.0, side], [0.0, side]], torus=True, random=self.random, n_agents=n_agents)
         pos = place_uniform(self.rng, n, side)
+        for lo, hi in ((0, p.n_exc), (p.n_exc, n)):  # number each population in spatial order
+            pos[lo:hi] = pos[lo:hi][spatial_order(pos[lo:hi], side)]
         self.neuron_list = [
             Neuron(self, i, NeuronType.EXCITATORY if i < p.n_exc else NeuronType.INHIBITORY) for i in range(n)
         ]
@@ -147,12 +153,15 @@ class NeuroModel(mesa.Model):
         self._spk_step = np.empty(n * self.spikes_per_block, np.int64)
         self._chunk_n = np.zeros(n_chunks, np.int64)
         self.recorder = SpikeRecorder(p.dt_ms)
+        if self.dopamine is not None:
+            self.dopamine.attach(self.recorder)
         self.spike_totals = np.zeros(2, np.int64)  # [excitatory, inhibitory]
         self.window_rates = WindowRates()
-        self.datacollector = make_datacollector()
+        self.datacollector = make_datacollector(dopamine=p.dopamine)
+        self.da_recorder = DopamineRecorder(self) if p.dopamine else None
         self._last_collect_ms = 0.0
         period = float(p.metrics_period_ms)
-        self.schedule_recurring(self._collect_metrics, Schedule(interval=period, start=period), Priority.DEFAULT)
+        self.schedule_recurring(self._collect_metrics, Schedule(interval=period, start=period), Priority.LOW)
 
     # ------------------------------------------------------------------------------- dynamics
     def step(self) -> None:
@@ -173,7 +182,8 @@ class NeuroModel(mesa.Model):
             self.v, self.refr, self.ring, self.k, n_steps,
             self.decay, self.drift, self.noise_sd if self.noise_sd > 0 else None,
             p.v_th_mv, p.v_reset_mv, self.ref_steps,
-            p.j_mv, self.poisson_upper if self.poisson_on else None, self.poisson_guide, self.key,
+            p.j_mv, self.poisson_upper if self.poisson_on else None, self.poisson_guide,
+            *(self.dopamine.bias() if self.dopamine is not None else (None, 0.0)), self.key,
             self.chunk_lo, self.spikes_per_block, self._spk_neuron, self._spk_step, self._chunk_n,
             self.spike_count, self.last_spike_step, self.isi_sum, self.isi_sq,
         )  # fmt: skip
@@ -185,6 +195,8 @@ class NeuroModel(mesa.Model):
             rec.step, rec.neuron, start,
         )  # fmt: skip
         n_new = rec.pos - start
+        if n_new and self.dopamine is not None and self.dopamine.rewards.pair is not None:
+            self.dopamine.rewards.observe_spikes(rec.step[start : rec.pos], rec.neuron[start : rec.pos])
         if n_new:
             n_e = int(np.count_nonzero(rec.neuron[start : rec.pos] < self.n_exc))
             self.spike_totals[0] += n_e
@@ -211,6 +223,18 @@ class NeuroModel(mesa.Model):
     def neurons(self) -> mesa.agent.AgentSet:
         """All neurons as a Mesa AgentSet."""
         return self.agents_by_type[Neuron]
+
+    @property
+    def da_local(self) -> np.ndarray:
+        """Dopamine concentration at every neuron [uM] (zeros without dopamine)."""
+        return self.dopamine.da_local if self.dopamine is not None else np.zeros(self.n_neurons)
+
+    @property
+    def sites(self) -> mesa.agent.AgentSet:
+        """All release sites as a Mesa AgentSet (empty without dopamine)."""
+        from neuroabm.model.dopamine.sites import ReleaseSite
+
+        return self.agents_by_type.get(ReleaseSite, mesa.agent.AgentSet([], random=self.random))
 
     def neuron(self, index: int) -> Neuron:
         """The agent viewing neuron ``index``."""

@@ -37,8 +37,17 @@ class WindowRates:
         self._last_t = model.time
 
 
-def make_datacollector() -> DataCollector:
+def make_datacollector(dopamine: bool = False) -> DataCollector:
     """The model-level reporters written to ``metrics.parquet`` (one row per collection)."""
+    extra = {}
+    if dopamine:
+        extra = {
+            "da_mean_um": lambda m: float(m.dopamine.field.values.mean()),
+            "da_max_um": lambda m: float(m.dopamine.field.values.max()),
+            "da_neuron_mean_um": lambda m: float(m.dopamine.da_local.mean()),
+            "release_total": lambda m: float(m.dopamine.sites.release.sum()),
+            "n_rewards": lambda m: len(m.dopamine.rewards.delivered_ms),
+        }
     return DataCollector(
         model_reporters={
             "t_ms": lambda m: float(m.time),
@@ -48,5 +57,6 @@ def make_datacollector() -> DataCollector:
             "v_mean_mv": lambda m: float(m.v.mean()),
             "v_sd_mv": lambda m: float(m.v.std()),
             "frac_refractory": lambda m: float(np.count_nonzero(m.refr) / m.n_neurons),
+            **extra,
         }
     )

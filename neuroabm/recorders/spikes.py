@@ -8,6 +8,7 @@ one row group per chunk. No per-agent Python work per spike.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,8 @@ class SpikeRecorder:
         self.truncated = False
         self._writer: pq.ParquetWriter | None = None
         self._path: Path | None = None
+        #: called with no argument just before the buffer is flushed (``neuron[:pos]`` still valid)
+        self.before_flush: list[Callable[[], None]] = []
 
     # -- sinks -----------------------------------------------------------------------------
     def stream_to(self, path: str | os.PathLike[str]) -> None:
@@ -58,6 +61,8 @@ class SpikeRecorder:
         """Sort the buffered spikes by (time, neuron) and pass them to the sinks."""
         if self.pos == 0:
             return
+        for listener in self.before_flush:
+            listener()
         step = self.step[: self.pos]
         neuron = self.neuron[: self.pos]
         order = np.lexsort((neuron, step))

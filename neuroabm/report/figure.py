@@ -1,4 +1,7 @@
-"""``report.png``: raster, population rate, rate histogram and neuron positions by type."""
+"""``report.png``: raster, population rate, rate histogram, neuron positions.
+
+With dopamine, a third row shows the field with its sites and the release over time.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import numpy as np
 
 from neuroabm.analysis.spike_stats import population_rate
 from neuroabm.exports.atomic import atomic_path
+from neuroabm.report.dopamine_panels import plot_field, plot_release
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
@@ -26,7 +30,8 @@ def plot_report(model: NeuroModel) -> plt.Figure:
     """Build the run report figure."""
     p = model.params
     t, nr = model.spikes()
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
+    rows = 3 if model.dopamine is not None else 2
+    fig, axes = plt.subplots(rows, 2, figsize=(12, 4 * rows), constrained_layout=True)
     ax_r, ax_p, ax_h, ax_s = axes[0, 0], axes[1, 0], axes[0, 1], axes[1, 1]
 
     # raster of a subsample: excitatory and inhibitory neurons in proportion, last RASTER_MS
@@ -62,6 +67,9 @@ def plot_report(model: NeuroModel) -> plt.Figure:
     ax_s.set(xlim=(0, p.side_mm), ylim=(0, p.side_mm), aspect="equal", xlabel="x [mm]", ylabel="y [mm]",
              title=f"Neurons on the {p.side_mm:g} mm torus")  # fmt: skip
     ax_s.legend(loc="upper right", markerscale=3, framealpha=0.9)
+    if model.dopamine is not None:
+        plot_field(axes[2, 0], model)
+        plot_release(axes[2, 1], model)
     fig.suptitle(
         f"N = {model.n_neurons}, g = {p.g:g}, eta = {p.eta:g}, J = {p.j_mv:g} mV, D = {p.delay_ms:g} ms, "
         f"seed = {p.seed}",

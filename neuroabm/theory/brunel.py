@@ -25,6 +25,7 @@ import math
 import numpy as np
 from scipy.optimize import brentq
 
+from neuroabm.checks import non_negative, positive
 from neuroabm.theory.siegert import siegert_rate
 
 __all__ = ["brunel_input", "brunel_rate", "nu_threshold_hz"]
@@ -33,20 +34,6 @@ __all__ = ["brunel_input", "brunel_rate", "nu_threshold_hz"]
 _N_SCAN = 400
 #: lowest scanned rate as a fraction of the saturation rate 1 / t_ref
 _SCAN_FLOOR = 1e-12
-
-
-def _positive(name: str, value: float, unit: str) -> float:
-    value = float(value)
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"{name} must be a finite number > 0 {unit} (got {value!r})")
-    return value
-
-
-def _non_negative(name: str, value: float, unit: str) -> float:
-    value = float(value)
-    if not (math.isfinite(value) and value >= 0.0):
-        raise ValueError(f"{name} must be a finite number >= 0 {unit} (got {value!r})")
-    return value
 
 
 def nu_threshold_hz(v_th_mv: float, j_mv: float, k_exc: float, tau_m_ms: float) -> float:
@@ -68,10 +55,10 @@ def nu_threshold_hz(v_th_mv: float, j_mv: float, k_exc: float, tau_m_ms: float) 
         ValueError: If an argument is non-finite or not positive.
 
     """
-    theta = _positive("v_th_mv", v_th_mv, "mV")
-    j = _positive("j_mv", j_mv, "mV")
-    c_e = _positive("k_exc", k_exc, "synapses")
-    tau_s = _positive("tau_m_ms", tau_m_ms, "ms") * 1e-3
+    theta = positive("v_th_mv", v_th_mv, "mV")
+    j = positive("j_mv", j_mv, "mV")
+    c_e = positive("k_exc", k_exc, "synapses")
+    tau_s = positive("tau_m_ms", tau_m_ms, "ms") * 1e-3
     return theta / (j * c_e * tau_s)
 
 
@@ -109,13 +96,13 @@ def brunel_input(
         ValueError: If an argument is non-finite or out of range.
 
     """
-    nu = _non_negative("nu_hz", nu_hz, "Hz")
-    nu_ext = _non_negative("nu_ext_hz", nu_ext_hz, "Hz")
-    c_e = _positive("k_exc", k_exc, "synapses")
-    c_i = _non_negative("k_inh", k_inh, "synapses")
-    j = _positive("j_mv", j_mv, "mV")
-    g = _non_negative("g", g, "(dimensionless)")
-    tau_s = _positive("tau_m_ms", tau_m_ms, "ms") * 1e-3
+    nu = non_negative("nu_hz", nu_hz, "Hz")
+    nu_ext = non_negative("nu_ext_hz", nu_ext_hz, "Hz")
+    c_e = positive("k_exc", k_exc, "synapses")
+    c_i = non_negative("k_inh", k_inh, "synapses")
+    j = positive("j_mv", j_mv, "mV")
+    g = non_negative("g", g, "(dimensionless)")
+    tau_s = positive("tau_m_ms", tau_m_ms, "ms") * 1e-3
     gamma = c_i / c_e
     mu = c_e * j * tau_s * (nu_ext + nu * (1.0 - g * gamma))
     var = c_e * j * j * tau_s * (nu_ext + nu * (1.0 + g * g * gamma))
@@ -168,8 +155,8 @@ def brunel_rate(
         ValueError: If an argument is non-finite or out of range.
 
     """
-    eta = _non_negative("eta", eta, "(dimensionless)")
-    t_ref = _positive("t_ref_ms", t_ref_ms, "ms")
+    eta = non_negative("eta", eta, "(dimensionless)")
+    t_ref = positive("t_ref_ms", t_ref_ms, "ms")
     nu_ext = eta * nu_threshold_hz(v_th_mv, j_mv, k_exc, tau_m_ms)
     nu_max = 1000.0 / t_ref
 

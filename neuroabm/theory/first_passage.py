@@ -26,6 +26,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import norm
 
+from neuroabm.checks import finite, positive
+
 __all__ = [
     "image_occupation_density",
     "inverse_gaussian_cdf",
@@ -35,20 +37,6 @@ __all__ = [
 ]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-
-
-def _positive(name: str, value: float, unit: str) -> float:
-    value = float(value)
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"{name} must be a finite number > 0 {unit} (got {value!r})")
-    return value
-
-
-def _finite(name: str, value: float) -> float:
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number (got {value!r})")
-    return value
 
 
 def _output(values: np.ndarray, scalar: bool) -> float | np.ndarray:
@@ -78,9 +66,9 @@ def inverse_gaussian_pdf(t: npt.ArrayLike, a: float, mu: float, sigma: float) ->
         ValueError: If ``a <= 0``, ``sigma <= 0`` or a parameter is non-finite.
 
     """
-    a = _positive("a", a, "mV")
-    mu = _finite("mu", mu)
-    sigma = _positive("sigma", sigma, "mV/ms^(1/2)")
+    a = positive("a", a, "mV")
+    mu = finite("mu", mu)
+    sigma = positive("sigma", sigma, "mV/ms^(1/2)")
     t_arr = np.asarray(t, dtype=float)
     out = np.zeros(t_arr.shape)
     inside = (t_arr > 0.0) & np.isfinite(t_arr)
@@ -120,9 +108,9 @@ def inverse_gaussian_cdf(t: npt.ArrayLike, a: float, mu: float, sigma: float) ->
         ValueError: If ``a <= 0``, ``sigma <= 0`` or a parameter is non-finite.
 
     """
-    a = _positive("a", a, "mV")
-    mu = _finite("mu", mu)
-    sigma = _positive("sigma", sigma, "mV/ms^(1/2)")
+    a = positive("a", a, "mV")
+    mu = finite("mu", mu)
+    sigma = positive("sigma", sigma, "mV/ms^(1/2)")
     t_arr = np.asarray(t, dtype=float)
     out = np.zeros(t_arr.shape)
     inside = (t_arr > 0.0) & np.isfinite(t_arr)
@@ -154,8 +142,8 @@ def inverse_gaussian_mean(a: float, mu: float) -> float:
         ValueError: If ``a <= 0`` or ``mu <= 0`` or an argument is non-finite.
 
     """
-    a = _positive("a", a, "mV")
-    mu = _positive("mu", mu, "mV/ms")
+    a = positive("a", a, "mV")
+    mu = positive("mu", mu, "mV/ms")
     return a / mu
 
 
@@ -177,9 +165,9 @@ def inverse_gaussian_cv(a: float, mu: float, sigma: float) -> float:
         ValueError: If an argument is non-finite or not positive.
 
     """
-    a = _positive("a", a, "mV")
-    mu = _positive("mu", mu, "mV/ms")
-    sigma = _positive("sigma", sigma, "mV/ms^(1/2)")
+    a = positive("a", a, "mV")
+    mu = positive("mu", mu, "mV/ms")
+    sigma = positive("sigma", sigma, "mV/ms^(1/2)")
     return math.sqrt(sigma**2 / (a * mu))
 
 
@@ -215,9 +203,9 @@ def image_occupation_density(
         ValueError: If ``a <= 0``, ``sigma <= 0``, a parameter is non-finite or some ``t <= 0``.
 
     """
-    a = _positive("a", a, "mV")
-    mu = _finite("mu", mu)
-    sigma = _positive("sigma", sigma, "mV/ms^(1/2)")
+    a = positive("a", a, "mV")
+    mu = finite("mu", mu)
+    sigma = positive("sigma", sigma, "mV/ms^(1/2)")
     x_arr, t_arr = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(t, dtype=float))
     if not np.all((t_arr > 0.0) & np.isfinite(t_arr)):
         raise ValueError("t must be finite and > 0 ms everywhere (P(x, 0) is a delta function at x = 0)")

@@ -23,6 +23,8 @@ import numpy as np
 from scipy.integrate import quad
 from scipy.special import erf, erfcx
 
+from neuroabm.checks import finite
+
 __all__ = ["siegert_mean_isi_ms", "siegert_rate"]
 
 #: relative accuracy requested from every quadrature
@@ -95,13 +97,6 @@ def _siegert_integral(y_reset: float, y_threshold: float) -> float:
     return total
 
 
-def _check_finite(name: str, value: float) -> float:
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number (got {value!r})")
-    return value
-
-
 def _validate(
     mu_mv: float,
     sigma_mv: float,
@@ -111,7 +106,7 @@ def _validate(
     t_ref_ms: float,
 ) -> tuple[float, float, float, float, float, float]:
     """Check the Siegert arguments and return them as floats."""
-    mu = _check_finite("mu_mv", mu_mv)
+    mu = finite("mu_mv", mu_mv)
     sigma = float(sigma_mv)
     if not (math.isfinite(sigma) and sigma > 0.0):
         raise ValueError(
@@ -119,14 +114,14 @@ def _validate(
             "needs a noisy input — for sigma -> 0 use the deterministic LIF period "
             "t_ref + tau ln((mu - V_r) / (mu - theta)) when mu > theta"
         )
-    tau = _check_finite("tau_m_ms", tau_m_ms)
+    tau = finite("tau_m_ms", tau_m_ms)
     if tau <= 0.0:
         raise ValueError(f"tau_m_ms must be > 0 ms (got {tau_m_ms!r})")
-    theta = _check_finite("v_th_mv", v_th_mv)
-    v_r = _check_finite("v_reset_mv", v_reset_mv)
+    theta = finite("v_th_mv", v_th_mv)
+    v_r = finite("v_reset_mv", v_reset_mv)
     if not v_r < theta:
         raise ValueError(f"v_reset_mv must be below v_th_mv (got v_reset_mv={v_reset_mv!r}, v_th_mv={v_th_mv!r})")
-    t_ref = _check_finite("t_ref_ms", t_ref_ms)
+    t_ref = finite("t_ref_ms", t_ref_ms)
     if t_ref < 0.0:
         raise ValueError(f"t_ref_ms must be >= 0 ms (got {t_ref_ms!r})")
     return mu, sigma, tau, theta, v_r, t_ref

@@ -1,0 +1,212 @@
+"""Dopamine release sites: Mesa agents on the torus, their catchments and their release law.
+
+Each site releases at a rate made of a tonic part and an activity feedback::
+
+    R_s = max(0, release_tonic + feedback_gain * (target_rate_hz - r_s))     [uM mm^2 / ms]
+
+where ``r_s`` is a running estimate of the firing rate of the neurons in the site's catchment (all
+neurons within ``site_radius_mm``, periodic), relaxing with time constant ``tau_site_ms``. With
+dopamine depolarizing neurons (``da_excitability_mv > 0``), a positive gain is homeostatic
+(release rises when the catchment is too quiet) and a negative gain is runaway feedback. Phasic
+rewards add to this (see :mod:`neuroabm.model.dopamine.rewards`).
+
+Site state lives in :class:`SiteArrays`; a :class:`ReleaseSite` agent is a view onto one row.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numba as nb
+import numpy as np
+import scipy.sparse as sp
+from mesa.experimental.continuous_space import ContinuousSpaceAgent
+
+from neuroabm.model.space import place_uniform, torus_tree
+
+if TYPE_CHECKING:
+    from neuroabm.model.model import NeuroModel
+
+
+def site_positions(rng: np.random.Generator, n_sites: int, side_mm: float, layout: str) -> np.ndarray:
+    """Site positions [mm], shape (n_sites, 2): cell centres of a square lattice, or uniform."""
+    if layout == "lattice":
+        m = math.isqrt(n_sites)
+        if m * m != n_sites:
+            raise ValueError(f"n_sites = {n_sites} must be a perfect square for a lattice layout")
+        c = (np.arange(m) + 0.5) * side_mm / m
+        gx, gy = np.meshgrid(c, c, indexing="ij")
+        return np.column_stack([gx.ravel(), gy.ravel()])
+    if layout == "random":
+        return place_uniform(rng, n_sites, side_mm)
+    raise ValueError(f"site_layout = {layout!r}: allowed 'lattice' or 'random'")
+
+
+def catchment_matrix(site_xy: np.ndarray, neuron_xy: np.ndarray, radius_mm: float, side_mm: float) -> sp.csr_matrix:
+    """Sparse (n_sites x n_neurons) 0/1 matrix: neuron j lies within ``radius_mm`` of site s on the torus."""
+    tree = torus_tree(neuron_xy, side_mm)
+    lists = tree.query_ball_point(np.mod(site_xy, side_mm), radius_mm)
+    indptr = np.zeros(len(lists) + 1, np.int64)
+    indptr[1:] = np.cumsum([len(x) for x in lists])
+    indices = np.fromiter((j for x in lists for j in sorted(x)), np.int64, count=indptr[-1])
+    data = np.ones(indices.size)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(lists), neuron_xy.shape[0]))
+
+
+@nb.njit(cache=True, boundscheck=False)
+def _count_spikes(neurons: np.ndarray, site_ptr: np.ndarray, site_idx: np.ndarray, counts: np.ndarray) -> None:
+    """Add each spike to the counters of every site whose catchment holds the neuron."""
+    for e in range(neurons.shape[0]):
+        j = neurons[e]
+        for q in range(site_ptr[j], site_ptr[j + 1]):
+            counts[site_idx[q]] += 1.0
+
+
+@nb.njit(cache=True)
+def _update_sites(
+    neurons: np.ndarray, site_ptr: np.ndarray, site_idx: np.ndarray,
+    counts: np.ndarray, window_s: np.ndarray, rate_hz: np.ndarray, release: np.ndarray, alpha: float,
+    tonic: float, gain: float, target_hz: float, dt_ms: float, amounts: np.ndarray,
+) -> float:  # fmt: skip
+    """Count the window's last spikes, relax the estimates toward the window's rates, set the release.
+
+    Sets ``amounts = release * dt``, clears the counters and returns the total amount [uM mm^2].
+    """
+    _count_spikes(neurons, site_ptr, site_idx, counts)
+    total = 0.0
+    for s in range(counts.shape[0]):
+        inst = counts[s] / window_s[s] if window_s[s] > 0.0 else 0.0
+        rate_hz[s] += (inst - rate_hz[s]) * alpha
+        release[s] = max(0.0, tonic + gain * (target_hz - rate_hz[s]))
+        amounts[s] = release[s] * dt_ms
+        total += amounts[s]
+        counts[s] = 0.0
+    return total
+
+
+class SiteArrays:
+    """State of all release sites, updated together once per field step.
+
+    Spikes are added to per-site counters (a numba loop over the spikes and the sites of each
+    spiking neuron: :meth:`count_spikes`, or the ``spikes`` of :meth:`update`); :meth:`update`
+    turns the counts of the last window into rates, relaxes the estimates and sets the release.
+
+    Args:
+        xy_mm: site positions [mm], shape (n_sites, 2).
+        catchment: sparse (n_sites x n_neurons) membership matrix.
+        release_tonic: tonic release [uM mm^2/ms].
+        feedback_gain: release per Hz of deficit [uM mm^2/ms/Hz].
+        target_rate_hz: set point [Hz].
+        tau_site_ms: time constant of the rate estimate [ms].
+
+    """
+
+    def __init__(
+        self,
+        xy_mm: np.ndarray,
+        catchment: sp.csr_matrix,
+        release_tonic: float,
+        feedback_gain: float,
+        target_rate_hz: float,
+        tau_site_ms: float,
+    ) -> None:
+        self.xy_mm = xy_mm
+        self.catchment = catchment
+        self.n_catchment = np.asarray(catchment.sum(axis=1)).ravel()
+        by_neuron = catchment.T.tocsr()  # neuron -> the sites whose catchment holds it
+        self._site_ptr = by_neuron.indptr.astype(np.int64)
+        self._site_idx = by_neuron.indices.astype(np.int64)
+        self.release_tonic = release_tonic
+        self.feedback_gain = feedback_gain
+        self.target_rate_hz = target_rate_hz
+        self.tau_site_ms = tau_site_ms
+        n = xy_mm.shape[0]
+        self.counts = np.zeros(n)  # spikes in each catchment since the last update
+        self.rate_hz = np.full(n, float(target_rate_hz))  # estimates start at the set point
+        self.release = np.empty(n)
+        self.amounts = np.zeros(n)  # released in the last window [uM mm^2]
+        self._window_s: np.ndarray | None = None
+        self._window_ms = math.nan
+        self._alpha = 0.0
+        self._no_spikes = np.zeros(0, np.int32)
+        _update_sites(
+            self._no_spikes, self._site_ptr, self._site_idx, self.counts, np.zeros(n), self.rate_hz, self.release,
+            0.0, release_tonic, feedback_gain, target_rate_hz, 0.0, self.amounts,
+        )  # fmt: skip
+
+    @property
+    def n_sites(self) -> int:
+        """Number of sites."""
+        return self.xy_mm.shape[0]
+
+    def count_spikes(self, neurons: np.ndarray) -> None:
+        """Add spikes (neuron indices) to the counters of the catchments that hold them."""
+        if neurons.size:
+            _count_spikes(neurons, self._site_ptr, self._site_idx, self.counts)
+
+    def update(self, dt_ms: float, spikes: np.ndarray | None = None) -> float:
+        """Close a counting window of ``dt_ms``: update the rate estimates, then the release.
+
+        ``spikes`` (int32 neuron indices) are counted first, in the same call.
+
+        The estimate relaxes exactly over the window: ``r += (r_window - r) (1 - exp(-dt / tau_site))``.
+        ``amounts`` receives ``release * dt_ms`` [uM mm^2]; returns their sum.
+        """
+        if dt_ms != self._window_ms:  # set up once per window length
+            self._window_ms = dt_ms
+            self._window_s = self.n_catchment * (dt_ms / 1000.0)
+            self._alpha = -math.expm1(-dt_ms / self.tau_site_ms)
+        return _update_sites(
+            self._no_spikes if spikes is None else spikes, self._site_ptr, self._site_idx, self.counts,
+            self._window_s, self.rate_hz, self.release, self._alpha, self.release_tonic, self.feedback_gain,
+            self.target_rate_hz, dt_ms, self.amounts,
+        )  # fmt: skip
+
+    def observe(self, spikes_per_neuron: np.ndarray, dt_ms: float) -> None:
+        """Update with given spike counts per neuron over the last ``dt_ms`` (a convenience for tests)."""
+        self.counts += self.catchment @ np.asarray(spikes_per_neuron, dtype=float)
+        self.update(dt_ms)
+
+
+class ReleaseSite(ContinuousSpaceAgent):
+    """A dopamine release site on the torus: a view onto row ``index`` of the model's site arrays."""
+
+    model: NeuroModel
+
+    def __init__(self, model: NeuroModel, index: int) -> None:
+        """Create the view; the model places it and owns its state."""
+        super().__init__(model.space, model)
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"ReleaseSite({self.index}, release={self.release_rate:.4g} uM mm^2/ms)"
+
+    @property
+    def _sites(self) -> SiteArrays:
+        return self.model.dopamine.sites
+
+    @property
+    def release_rate(self) -> float:
+        """Current release rate [uM mm^2/ms]."""
+        return float(self._sites.release[self.index])
+
+    @property
+    def rate_estimate_hz(self) -> float:
+        """Running estimate of the catchment's firing rate [Hz]."""
+        return float(self._sites.rate_hz[self.index])
+
+    @property
+    def catchment(self) -> np.ndarray:
+        """Indices of the neurons in the catchment."""
+        c = self._sites.catchment
+        return c.indices[c.indptr[self.index] : c.indptr[self.index + 1]].copy()
+
+    @property
+    def dopamine(self) -> float:
+        """Dopamine concentration at the site [uM]."""
+        return float(self.model.dopamine.at_sites()[self.index])
+
+    def step(self) -> None:
+        """Sites are updated together by the model's dopamine system, once per field step."""
+        raise RuntimeError("release sites are updated in bulk by the dopamine system, not per agent")

@@ -1,0 +1,114 @@
+"""The dopamine system of a model: release sites, the diffusing field, rewards and the coupling.
+
+Once per ``field_dt_ms`` (a Mesa recurring event, right after the neuron step of that millisecond):
+
+1. sites count the spikes recorded since the last field step (read from the spike recorder's
+   buffer; if it is flushed in between, the pending spikes are counted just before), update their
+   catchment-rate estimates and set their release rates;
+2. each site deposits ``release * field_dt_ms`` into the field at its position (area weights);
+3. the field advances by ``field_dt_ms`` with the exact linear operator;
+4. every neuron reads its local concentration by bilinear interpolation (vectorized); the neuron
+   kernel turns it into a depolarization of ``da_excitability_mv`` per uM (:meth:`bias`).
+
+Rewards deposit ``reward_amount`` at every site when their event fires.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+from mesa.time import Priority, Schedule
+
+from neuroabm.model.dopamine.field import DopamineField
+from neuroabm.model.dopamine.rewards import RewardSchedule
+from neuroabm.model.dopamine.sites import ReleaseSite, SiteArrays, catchment_matrix, site_positions
+
+if TYPE_CHECKING:
+    from neuroabm.model.model import NeuroModel
+    from neuroabm.recorders.spikes import SpikeRecorder
+
+
+class DopamineSystem:
+    """Owns the field, the site arrays and the reward schedule of one model."""
+
+    def __init__(self, model: NeuroModel) -> None:
+        p = model.params
+        self.model = model
+        self.field = DopamineField(
+            p.grid_n, p.side_mm, p.kappa_mm2_per_ms, p.tau_da_ms, float(p.field_dt_ms), operator=p.field_operator
+        )
+        xy = site_positions(model.rng, p.n_sites, p.side_mm, p.site_layout)
+        self.sites = SiteArrays(
+            xy,
+            catchment_matrix(xy, model.positions, p.site_radius_mm, p.side_mm),
+            p.release_tonic,
+            p.feedback_gain,
+            p.target_rate_hz,
+            p.tau_site_ms,
+        )
+        self.site_agents = [ReleaseSite(model, s) for s in range(p.n_sites)]
+        n = model.n_neurons
+        model.space.agent_positions[n : n + p.n_sites] = xy
+        self._neuron_sampler = self.field.sampler(model.positions)
+        self._site_sampler = self.field.sampler(xy) if p.n_sites else None
+        self.da_local = np.zeros(n)  # [uM] at each neuron, refreshed every field step
+        self.excitability = p.da_excitability_mv
+        # per-step depolarization toward which V relaxes: V_inf shift (1 - e^(-dt/tau)) or dt/tau (no leak)
+        self._bias_factor = (1.0 - model.decay) if p.leak else p.dt_ms / p.tau_m_ms
+        self._bias_scale = self.excitability * self._bias_factor  # [mV per step and uM]
+        self.total_released = 0.0  # [uM mm^2]
+        self.wall_s = 0.0  # time spent in field steps [s], for benchmarks and the run summary
+        self.n_steps = 0
+        self.rewards = RewardSchedule(model, self.deliver_reward)
+        self._seen = 0  # recorder buffer position up to which spikes have been counted
+        model.schedule_recurring(self.step, Schedule(interval=float(p.field_dt_ms), start=float(p.field_dt_ms)),
+                                 priority=Priority.DEFAULT)  # fmt: skip
+
+    # ------------------------------------------------------------------------------ dynamics
+    def step(self) -> None:
+        """One field step (see the module docstring)."""
+        t0 = time.perf_counter()
+        dt = float(self.model.params.field_dt_ms)
+        rec = self.model.recorder
+        released = self.sites.update(dt, rec.neuron[self._seen : rec.pos])
+        self._seen = rec.pos
+        if released != 0.0:
+            self.field.deposit(self.sites.xy_mm, self.sites.amounts, trusted=True)
+            self.total_released += released
+        self.field.step_and_sample(self._neuron_sampler, self.da_local)
+        self.wall_s += time.perf_counter() - t0
+        self.n_steps += 1
+
+    def attach(self, recorder: SpikeRecorder) -> None:
+        """Read spikes from ``recorder`` (the model's, made after this system)."""
+        recorder.before_flush.append(self._count_pending)
+        self._seen = recorder.pos
+
+    def _count_pending(self) -> None:
+        """Count the spikes not yet seen; called before the recorder flushes (its position resets)."""
+        rec = self.model.recorder
+        self.sites.count_spikes(rec.neuron[self._seen : rec.pos])
+        self._seen = 0
+
+    def bias(self) -> tuple[np.ndarray | None, float]:
+        """``(da_local, mV per integration step and uM)`` for the neuron kernel; ``(None, 0)`` if off."""
+        if self.excitability == 0.0:
+            return None, 0.0
+        return self.da_local, self._bias_scale
+
+    def deliver_reward(self) -> None:
+        """A phasic pulse: every site deposits ``reward_amount``."""
+        n = self.sites.n_sites
+        if n:
+            amount = self.model.params.reward_amount
+            self.field.deposit(self.sites.xy_mm, np.full(n, amount))
+            self.total_released += amount * n
+
+    # -------------------------------------------------------------------------------- access
+    def at_sites(self) -> np.ndarray:
+        """Concentration at every site [uM]."""
+        if self._site_sampler is None:
+            return np.empty(0)
+        return self._site_sampler.sample(self.field.values)
