@@ -94,7 +94,9 @@ def test_wide_networks_use_32_bit_targets_and_deliver_identically():
 
     small = 60_000
     narrow = Synapses.from_sources(sources[:small] % small, w[:small], n_parts=2)
-    forced = Synapses(narrow.indptr, narrow.targets.astype(np.int32), narrow.weights, narrow.split, narrow.row_weight)
+    forced = Synapses(
+        narrow.indptr, narrow.targets.astype(np.int32), narrow.weights, narrow.split, narrow.row_weight, narrow.bounds
+    )
     spikes = np.sort(rng.choice(small, 500, replace=False)).astype(np.int32)
     steps = rng.integers(0, 10, spikes.size).astype(np.int64)
     rings = []

@@ -119,6 +119,21 @@ class Params(BaseModel):
     reward_delay_min_ms: float = _p(1000.0, "dopamine", "shortest delay of a contingent reward [ms]", ge=0.0)
     reward_delay_max_ms: float = _p(3000.0, "dopamine", "longest delay of a contingent reward [ms]", ge=0.0)
     field_record_ms: int = _p(100, "dopamine", "interval of field snapshots [ms]; 0 = none", ge=0, le=10**9)
+    # [plasticity] (REFERENCES.md §4): dopamine-gated STDP on excitatory synapses (Izhikevich 2007)
+    plasticity: bool = _p(False, "plasticity", "three-factor STDP on all synapses from excitatory neurons")
+    a_plus: float = _p(1.0, "plasticity", "eligibility jump of a pre-before-post pair at dt = 0 (A+)", ge=0.0, le=1e6)
+    a_minus: float = _p(1.5, "plasticity", "eligibility drop of a post-before-pre pair at dt = 0 (A-)", ge=0.0, le=1e6)
+    tau_plus_ms: float = _p(20.0, "plasticity", "time constant of the potentiation window [ms]", gt=0.0, le=1e6)
+    tau_minus_ms: float = _p(20.0, "plasticity", "time constant of the depression window [ms]", gt=0.0, le=1e6)
+    tau_c_ms: float = _p(1000.0, "plasticity", "time constant of the eligibility trace c [ms]", gt=0.0, le=1e9)
+    eta_da: float = _p(
+        1e-4, "plasticity", "learning rate: dw/dt = eta_da c (D - da_baseline_um) [mV / (uM ms)]", ge=0.0, le=1e6
+    )
+    da_baseline_um: float = _p(0.0, "plasticity", "dopamine level with no weight change [uM]", ge=0.0, le=1e9)
+    w_max_mv: float = _p(4.0, "plasticity", "upper bound of plastic weights [mV] (lower bound 0)", gt=0.0, le=1e4)
+    plasticity_period_ms: int = _p(
+        1000, "plasticity", "period of the sweep that brings every weight up to date [ms]", ge=1, le=10**9
+    )
 
 
 #: section name -> parameter names, in declaration order.
@@ -207,6 +222,10 @@ def _cross_checks(p: Params) -> None:
         fail("reward_times_ms", p.reward_times_ms, "times >= 0 ms")
     if p.field_record_ms % p.field_dt_ms:
         fail("field_record_ms", p.field_record_ms, f"a multiple of field_dt_ms = {p.field_dt_ms}")
+    if p.plasticity and not p.dopamine:
+        fail("plasticity", p.plasticity, "false unless dopamine = true (weights follow the local dopamine)")
+    if p.plasticity and p.j_mv > p.w_max_mv:
+        fail("w_max_mv", p.w_max_mv, f">= j_mv = {p.j_mv:g} (the initial excitatory weight)")
     if p.dopamine and p.site_layout == "lattice" and math.isqrt(p.n_sites) ** 2 != p.n_sites:
         fail("n_sites", p.n_sites, "a perfect square (4, 9, 16, 25, ...) with site_layout = 'lattice'")
 

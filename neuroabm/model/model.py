@@ -25,6 +25,7 @@ from neuroabm.model.agents import Neuron, NeuronType
 from neuroabm.model.connectivity import draw_sources
 from neuroabm.model.dopamine.system import DopamineSystem
 from neuroabm.model.kernels import deliver_block, gather_spikes, integrate_block
+from neuroabm.model.plasticity import PlasticitySystem
 from neuroabm.model.random_streams import poisson_table
 from neuroabm.model.space import place_uniform, spatial_order
 from neuroabm.model.synapses import Synapses
@@ -75,6 +76,9 @@ class NeuroModel(mesa.Model):
         self._setup_synapses(p)
         self._setup_drive(p)
         self.dopamine: DopamineSystem | None = DopamineSystem(self) if p.dopamine else None
+        self.plasticity: PlasticitySystem | None = PlasticitySystem(self) if p.plasticity else None
+        if self.plasticity is not None:
+            self.dopamine.before_step.append(self.plasticity.on_field_step)
         self._setup_recording(p)
 
     # ----------------------------------------------------------------------------------- setup
@@ -197,6 +201,8 @@ class NeuroModel(mesa.Model):
         n_new = rec.pos - start
         if n_new and self.dopamine is not None and self.dopamine.rewards.pair is not None:
             self.dopamine.rewards.observe_spikes(rec.step[start : rec.pos], rec.neuron[start : rec.pos])
+        if n_new and self.plasticity is not None:
+            self.plasticity.on_block(rec.step[start : rec.pos], rec.neuron[start : rec.pos])
         if n_new:
             n_e = int(np.count_nonzero(rec.neuron[start : rec.pos] < self.n_exc))
             self.spike_totals[0] += n_e

@@ -94,6 +94,7 @@ class Synapses:
         weights: PSP amplitude of each synapse [mV], float32 (negative for inhibition).
         split: per-row offsets of the delivery partitions, shape (n, n_parts + 1), int32.
         row_weight: per source, the weight common to its whole row [mV], or NaN (float32).
+        bounds: the target partitions: partition ``p`` holds neurons ``bounds[p] .. bounds[p+1]-1``.
 
     """
 
@@ -102,6 +103,7 @@ class Synapses:
     weights: np.ndarray
     split: np.ndarray
     row_weight: np.ndarray
+    bounds: np.ndarray
 
     @classmethod
     def from_sources(cls, sources: np.ndarray, w_of_source: np.ndarray, n_parts: int = 8) -> Synapses:
@@ -117,7 +119,8 @@ class Synapses:
         indptr, targets, weights = _csr_from_sources(np.ascontiguousarray(sources, np.int32), w_of_source, n)
         targets = targets.astype(target_dtype(n))
         bounds = np.linspace(0, n, n_parts + 1).round().astype(np.int64)
-        return cls(indptr, targets, weights, _row_splits(indptr, targets, bounds), row_weights(indptr, weights))
+        split = _row_splits(indptr, targets, bounds)
+        return cls(indptr, targets, weights, split, row_weights(indptr, weights), bounds)
 
     @property
     def n_neurons(self) -> int:

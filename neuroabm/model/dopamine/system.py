@@ -16,6 +16,7 @@ Rewards deposit ``reward_amount`` at every site when their event fires.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -63,6 +64,8 @@ class DopamineSystem:
         self.n_steps = 0
         self.rewards = RewardSchedule(model, self.deliver_reward)
         self._seen = 0  # recorder buffer position up to which spikes have been counted
+        #: called with the time [ms] at the start of each field step, before ``da_local`` changes
+        self.before_step: list[Callable[[float], None]] = []
         model.schedule_recurring(self.step, Schedule(interval=float(p.field_dt_ms), start=float(p.field_dt_ms)),
                                  priority=Priority.DEFAULT)  # fmt: skip
 
@@ -70,6 +73,8 @@ class DopamineSystem:
     def step(self) -> None:
         """One field step (see the module docstring)."""
         t0 = time.perf_counter()
+        for hook in self.before_step:
+            hook(float(self.model.time))
         dt = float(self.model.params.field_dt_ms)
         rec = self.model.recorder
         released = self.sites.update(dt, rec.neuron[self._seen : rec.pos])

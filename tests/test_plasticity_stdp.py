@@ -1,0 +1,145 @@
+"""Dopamine-gated STDP (REFERENCES.md §4): the pair window, the eligibility trace, the weight law.
+
+A three-neuron store (all excitatory, every neuron projecting to the two others) is driven with
+hand-placed spikes through the same kernels the model uses, and compared with the closed forms:
+
+- an isolated pre-then-post pair at lag dt adds A+ exp(-dt / tau+) to c of pre->post and
+  subtracts A- exp(-dt / tau-) from c of post->pre (which saw post-then-pre);
+- c decays as exp(-t / tau_c);
+- with dopamine D held constant, w(t) = w0 + eta c0 (D - D0) tau_c (1 - exp(-t / tau_c)), clamped
+  to [0, w_max]; with D = D0 nothing changes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from neuroabm.model.plasticity.stdp import incoming_index, stdp_block, sweep
+from neuroabm.model.synapses import Synapses
+
+DT = 0.1
+A_PLUS, A_MINUS, TAU_P, TAU_M, TAU_C = 1.0, 1.5, 20.0, 15.0, 1000.0
+
+
+class Harness:
+    """The state the plasticity system keeps, around the kernels, for 3 excitatory neurons."""
+
+    def __init__(self, w0: float = 1.0, eta: float = 0.0, da: float = 0.0, da0: float = 0.0, w_max: float = 4.0):
+        sources = np.array([[1, 2], [0, 2], [0, 1]])  # target t receives from the two others
+        self.syn = Synapses.from_sources(sources, np.full(3, w0, np.float32), n_parts=2)
+        self.in_ptr, self.in_syn, self.in_src = incoming_index(self.syn.indptr, self.syn.targets, 3, 3)
+        m = self.syn.n_synapses
+        self.elig, self.psi_last = np.zeros(m, np.float32), np.zeros(m, np.float32)
+        self.x, self.y, self.psi0 = np.zeros(3), np.zeros(3), np.zeros(3)
+        self.first = np.full(3, -1, np.int64)
+        self.da = np.full(3, float(da))
+        self.eta, self.da0, self.w_max = eta, da0, w_max
+
+    def q(self, pre: int, post: int) -> int:
+        """Position of synapse pre -> post in the store."""
+        row = range(self.syn.indptr[pre], self.syn.indptr[pre + 1])
+        return next(q for q in row if self.syn.targets[q] == post)
+
+    def spikes(self, *events: tuple[float, int]) -> None:
+        """Apply spikes given as (time [ms], neuron), as one block."""
+        steps = np.array([round(t / DT) - 1 for t, _ in events], np.int64)
+        neurons = np.array([n for _, n in events], np.int32)
+        stdp_block(
+            steps, neurons, DT, 3, self.syn.bounds, self.syn.indptr, self.syn.split, self.syn.targets,
+            self.syn.weights, self.elig, self.psi_last, self.in_ptr, self.in_syn, self.in_src, self.x, self.y,
+            self.first, self.psi0, self.da, 0.0, 0.0, 0.0, TAU_P, TAU_M, TAU_C, A_PLUS, A_MINUS, self.eta,
+            self.da0, self.w_max,
+        )  # fmt: skip
+
+    def c(self, pre: int, post: int, t: float) -> float:
+        return float(self.elig[self.q(pre, post)]) * math.exp(-t / TAU_C)
+
+    def weights_at(self, t: float) -> np.ndarray:
+        """Sweep to time t (dopamine constant since 0) and return the weights."""
+        w = self.syn.weights.copy()
+        elig, psi_last = self.elig.copy(), self.psi_last.copy()
+        sweep(self.syn.targets, w, elig, psi_last, self.psi0, self.da, t, 0.0, 0.0, TAU_C, self.eta, self.da0,
+              self.w_max, 4)  # fmt: skip
+        return w
+
+
+@pytest.mark.parametrize("lag_ms", [0.5, 1.0, 7.3, 20.0, 55.0])
+def test_pre_before_post_potentiates_and_post_before_pre_depresses(lag_ms):
+    h = Harness()
+    t_pre = 10.0
+    h.spikes((t_pre, 0), (t_pre + lag_ms, 1))
+    t = t_pre + lag_ms
+    assert h.c(0, 1, t) == pytest.approx(A_PLUS * math.exp(-lag_ms / TAU_P), rel=1e-6)  # float32 store
+    assert h.c(1, 0, t) == pytest.approx(-A_MINUS * math.exp(-lag_ms / TAU_M), rel=1e-6)
+    assert h.c(0, 2, t) == 0.0 and h.c(2, 1, t) == 0.0  # neuron 2 never fired
+
+
+def test_pairs_across_blocks_with_equal_times_unpaired():
+    # 0 fires at 5 and 30 ms, 1 at 12 ms, 2 at 30 ms (same time as 0: that pair does not count)
+    h = Harness()
+    h.spikes((5.0, 0))
+    h.spikes((12.0, 1))
+    h.spikes((30.0, 0), (30.0, 2))
+    t = 30.0
+
+    def ltp(lag: float, at: float) -> float:  # potentiation at time `at`, decayed to t
+        return A_PLUS * math.exp(-lag / TAU_P) * math.exp(-(t - at) / TAU_C)
+
+    def ltd(lag: float, at: float) -> float:
+        return -A_MINUS * math.exp(-lag / TAU_M) * math.exp(-(t - at) / TAU_C)
+
+    expected = {
+        (0, 1): ltp(7.0, 12.0) + ltd(18.0, 30.0),
+        (1, 0): ltd(7.0, 12.0) + ltp(18.0, 30.0),
+        (0, 2): ltp(25.0, 30.0),
+        (2, 0): ltd(25.0, 30.0),
+        (1, 2): ltp(18.0, 30.0),
+        (2, 1): ltd(18.0, 30.0),
+    }
+    for (pre, post), c in expected.items():
+        assert h.c(pre, post, t) == pytest.approx(c, rel=1e-6), (pre, post)
+
+
+def test_all_to_all_traces_add():
+    h = Harness()
+    h.spikes((10.0, 0), (14.0, 0), (20.0, 1))  # two pre spikes, one post spike, one block
+    expected = A_PLUS * (math.exp(-10.0 / TAU_P) + math.exp(-6.0 / TAU_P))
+    assert h.c(0, 1, 20.0) == pytest.approx(expected, rel=1e-6)
+
+
+def test_eligibility_decays_with_tau_c():
+    h = Harness()
+    h.spikes((1.0, 0), (3.0, 1))
+    c0 = h.c(0, 1, 3.0)
+    for t in (3.0, 250.0, 1000.0, 3000.0):
+        assert h.c(0, 1, t) == pytest.approx(c0 * math.exp(-(t - 3.0) / TAU_C), rel=1e-12)
+
+
+def test_no_dopamine_deviation_means_no_weight_change():
+    h = Harness(w0=1.0, eta=0.5, da=0.3, da0=0.3)
+    h.spikes((1.0, 0), (3.0, 1), (9.0, 2))
+    assert np.all(h.weights_at(2000.0) == np.float32(1.0))
+
+
+@pytest.mark.parametrize(("da", "sign"), [(0.8, +1), (0.0, -1)])
+def test_weight_follows_the_integral_of_eligibility_times_dopamine(da, sign):
+    eta, da0 = 2e-3, 0.3
+    h = Harness(w0=1.0, eta=eta, da=da, da0=da0)
+    h.spikes((1.0, 0), (3.0, 1))
+    c3 = h.c(0, 1, 3.0)
+    for t in (100.0, 1000.0, 5000.0):
+        # integral of c(s) (D - D0) from the jump at 3 ms on (D held since 0 ms)
+        expected = 1.0 + eta * c3 * (da - da0) * TAU_C * (1.0 - math.exp(-(t - 3.0) / TAU_C))
+        assert h.weights_at(t)[h.q(0, 1)] == pytest.approx(expected, rel=1e-5)
+        assert np.sign(h.weights_at(t)[h.q(0, 1)] - 1.0) == sign
+
+
+def test_weights_never_leave_their_bounds():
+    h = Harness(w0=1.0, eta=10.0, da=5.0, da0=0.0, w_max=2.0)
+    h.spikes((1.0, 0), (3.0, 1))  # strong potentiation of 0->1, depression of 1->0
+    w = h.weights_at(5000.0)
+    assert w[h.q(0, 1)] == np.float32(2.0) and w[h.q(1, 0)] == np.float32(0.0)
+    assert np.all((w >= 0.0) & (w <= 2.0))
