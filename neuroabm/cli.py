@@ -57,6 +57,31 @@ def run(
 
 
 @app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="a run folder written by 'neuroabm run' (with plasticity)")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="graphml, gexf or parquet")] = "graphml",
+    at: Annotated[float | None, typer.Option("--at", help="snapshot time [ms]; default: the last one")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="output file [default: RUN_DIR/graph_<t>ms.<fmt>]")
+    ] = None,
+) -> None:
+    """Export a graph snapshot of a run as GraphML, GEXF or Parquet node/edge tables."""
+    from neuroabm.exports.graph import FORMATS, write_graph
+    from neuroabm.exports.snapshots import find_snapshot, read_snapshot
+
+    if fmt not in FORMATS:
+        _fail(f"--format = {fmt!r}: allowed {', '.join(FORMATS)}")
+    try:
+        t_ms, stem = find_snapshot(run_dir, at)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    nodes, edges = read_snapshot(stem)
+    target = out if out is not None else run_dir / f"graph_{t_ms:.0f}ms.{fmt}"
+    for path in write_graph(nodes, edges, target, fmt):  # type: ignore[arg-type]
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
 def params() -> None:
     """List every parameter with its section, default and allowed range."""
     from neuroabm.config.params import SECTIONS, Params, _allowed

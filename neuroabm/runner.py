@@ -65,6 +65,9 @@ def run_to_directory(params: Params, out_dir: str | Path, progress: bool = True)
     out.mkdir(parents=True, exist_ok=True)
     write_config(model.params, out / "config.toml")
     write_neurons(model, out / "neurons.parquet")
+    if model.graph_recorder is not None:
+        model.graph_recorder.snapshot_dir = out / "snapshots"
+        model.graph_recorder.snapshot_dir.mkdir(exist_ok=True)
     with atomic_path(out / "spikes.parquet") as tmp:
         model.recorder.stream_to(tmp)
         wall_s = progress_loop(model, enabled=progress)
@@ -73,6 +76,9 @@ def run_to_directory(params: Params, out_dir: str | Path, progress: bool = True)
     if model.da_recorder is not None:
         model.da_recorder.write_npz(out / "field.npz")
         write_parquet(model.da_recorder.sites_frame(), out / "sites.parquet")
+    if model.graph_recorder is not None:
+        write_parquet(model.graph_recorder.frame(), out / "graph_metrics.parquet")
+        model.graph_recorder.snapshot()  # the final state (rewritten if a periodic one fell on it)
     summary = summarize(model, wall_s=wall_s, build_s=build_s)
     write_json(summary, out / "summary.json")
     write_report(model, out / "report.png")

@@ -126,3 +126,25 @@ def test_dopamine_run_adds_the_field_store_and_the_site_table(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o666 & ~umask}
+
+
+def test_plastic_run_writes_graph_metrics_and_snapshots_and_exports(tmp_path):
+    cfg = tmp_path / "plastic.toml"
+    cfg.write_text(
+        TINY
+        + "[dopamine]\ndopamine = true\nn_sites = 4\ngrid_n = 16\nrelease_tonic = 0.001\n"
+        + "[plasticity]\nplasticity = true\neta_da = 0.005\n[graph]\ngraph_period_ms = 30\nsnapshot_period_ms = 30\n"
+    )
+    out = tmp_path / "out"
+    res = neuroabm("run", str(cfg), "--out", str(out), "--no-progress")
+    assert res.returncode == 0, res.stderr
+    metrics = pd.read_parquet(out / "graph_metrics.parquet")
+    assert metrics["t_ms"].tolist() == [30.0, 60.0]
+    assert {"clustering", "modularity", "length_mean_mm", "da_in_strength_corr"} <= set(metrics.columns)
+    snaps = sorted(p.name for p in (out / "snapshots").iterdir())
+    assert snaps == [f"t_{t:012d}ms_{k}.parquet" for t in (30, 60) for k in ("edges", "nodes")]
+    res = neuroabm("export", str(out), "--format", "gexf", "--at", "30")
+    assert res.returncode == 0, res.stderr
+    assert (out / "graph_30ms.gexf").exists()
+    res = neuroabm("export", str(out), "--format", "graphml", "--at", "45")
+    assert res.returncode == 2 and "available: 30, 60" in res.stderr

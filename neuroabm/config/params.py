@@ -134,6 +134,13 @@ class Params(BaseModel):
     plasticity_period_ms: int = _p(
         1000, "plasticity", "period of the sweep that brings every weight up to date [ms]", ge=1, le=10**9
     )
+    # [graph]: the synaptic graph tracked over time and exported
+    graph_period_ms: int = _p(
+        1000, "graph", "interval of graph metrics (graph_metrics.parquet) with plasticity [ms]; 0 = none", ge=0
+    )
+    snapshot_period_ms: int = _p(
+        0, "graph", "interval of graph snapshots (snapshots/*.parquet) [ms]; 0 = the final one only", ge=0
+    )
 
 
 #: section name -> parameter names, in declaration order.

@@ -15,6 +15,7 @@ import math
 from typing import Any
 
 import mesa
+import networkx as nx
 import numba
 import numpy as np
 from mesa.experimental.continuous_space import ContinuousSpace
@@ -30,6 +31,7 @@ from neuroabm.model.random_streams import poisson_table
 from neuroabm.model.space import place_uniform, spatial_order
 from neuroabm.model.synapses import Synapses
 from neuroabm.recorders.dopamine import DopamineRecorder
+from neuroabm.recorders.graph import GraphRecorder
 from neuroabm.recorders.metrics import WindowRates, make_datacollector
 from neuroabm.recorders.spikes import SpikeRecorder
 
@@ -163,6 +165,7 @@ class NeuroModel(mesa.Model):
         self.window_rates = WindowRates()
         self.datacollector = make_datacollector(dopamine=p.dopamine)
         self.da_recorder = DopamineRecorder(self) if p.dopamine else None
+        self.graph_recorder = GraphRecorder(self) if p.plasticity else None
         self._last_collect_ms = 0.0
         period = float(p.metrics_period_ms)
         self.schedule_recurring(self._collect_metrics, Schedule(interval=period, start=period), Priority.LOW)
@@ -241,6 +244,18 @@ class NeuroModel(mesa.Model):
         from neuroabm.model.dopamine.sites import ReleaseSite
 
         return self.agents_by_type.get(ReleaseSite, mesa.agent.AgentSet([], random=self.random))
+
+    def synapse_weights(self) -> np.ndarray:
+        """Weight of every synapse [mV], store order (plastic weights brought up to date first)."""
+        if self.plasticity is not None:
+            self.plasticity.sweep()
+        return self.synapses.weights
+
+    def to_networkx(self) -> nx.DiGraph:
+        """The synaptic graph now, as a ``networkx.DiGraph`` (see :mod:`neuroabm.exports.graph`)."""
+        from neuroabm.exports.graph import graph_tables, to_networkx
+
+        return to_networkx(*graph_tables(self))
 
     def neuron(self, index: int) -> Neuron:
         """The agent viewing neuron ``index``."""

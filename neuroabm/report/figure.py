@@ -1,6 +1,8 @@
 """``report.png``: raster, population rate, rate histogram, neuron positions.
 
-With dopamine, a third row shows the field with its sites and the release over time.
+With dopamine, a third row shows the field with its sites and the release over time; with
+plasticity, two more rows show the weight distribution at start and end, graph metrics over time,
+and the excitatory in-strength over the torus beside the dopamine field.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 from neuroabm.analysis.spike_stats import population_rate
 from neuroabm.exports.atomic import atomic_path
 from neuroabm.report.dopamine_panels import plot_field, plot_release
+from neuroabm.report.plasticity_panels import plot_graph_metrics, plot_in_strength, plot_weights
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
@@ -30,7 +33,7 @@ def plot_report(model: NeuroModel) -> plt.Figure:
     """Build the run report figure."""
     p = model.params
     t, nr = model.spikes()
-    rows = 3 if model.dopamine is not None else 2
+    rows = 2 + (model.dopamine is not None) + 2 * (model.graph_recorder is not None)
     fig, axes = plt.subplots(rows, 2, figsize=(12, 4 * rows), constrained_layout=True)
     ax_r, ax_p, ax_h, ax_s = axes[0, 0], axes[1, 0], axes[0, 1], axes[1, 1]
 
@@ -70,6 +73,11 @@ def plot_report(model: NeuroModel) -> plt.Figure:
     if model.dopamine is not None:
         plot_field(axes[2, 0], model)
         plot_release(axes[2, 1], model)
+    if model.graph_recorder is not None:
+        plot_weights(axes[3, 0], model)
+        plot_graph_metrics(axes[3, 1], model)
+        plot_in_strength(axes[4, 0], model)
+        plot_field(axes[4, 1], model)  # beside the in-strength, at the same scale
     fig.suptitle(
         f"N = {model.n_neurons}, g = {p.g:g}, eta = {p.eta:g}, J = {p.j_mv:g} mV, D = {p.delay_ms:g} ms, "
         f"seed = {p.seed}",

@@ -1,0 +1,85 @@
+"""The synaptic graph as tables, as a networkx DiGraph, and as GraphML / GEXF files.
+
+The canonical snapshot is two Parquet tables: nodes (``neuron, x_mm, y_mm, kind, dopamine_um,
+in_strength_mv``) and edges (``source, target, weight``, one row per synapse, weights in mV).
+:func:`to_networkx` turns them into a ``networkx.DiGraph`` (multapses merged: their weights add,
+``n_synapses`` counts them); GraphML and GEXF are written from that graph. Node attributes are
+``x_mm, y_mm, kind`` ('E'/'I') and ``dopamine_um``; the GEXF file also puts the torus position in
+``viz.position`` so Gephi draws the network in place. No attribute is named ``type`` (GEXF and
+several readers reserve it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from neuroabm.exports.atomic import atomic_path
+from neuroabm.exports.tables import write_parquet
+
+if TYPE_CHECKING:
+    from neuroabm.model.model import NeuroModel
+
+Format = Literal["graphml", "gexf", "parquet"]
+FORMATS: tuple[str, ...] = ("graphml", "gexf", "parquet")
+
+
+def graph_tables(model: NeuroModel) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(nodes, edges)`` of the model now (plastic weights brought up to date first)."""
+    weights = model.synapse_weights()
+    syn = model.synapses
+    edges = pd.DataFrame(
+        {"source": syn.sources(), "target": syn.targets.astype(np.int32), "weight": weights.astype(np.float32)}
+    )
+    pos = model.positions
+    in_strength = np.bincount(syn.targets, weights=np.maximum(weights, 0.0), minlength=model.n_neurons)
+    nodes = pd.DataFrame(
+        {
+            "neuron": np.arange(model.n_neurons, dtype=np.int32),
+            "x_mm": pos[:, 0].copy(),
+            "y_mm": pos[:, 1].copy(),
+            "kind": np.where(model.is_exc, "E", "I"),
+            "dopamine_um": model.da_local.copy(),
+            "in_strength_mv": in_strength,
+        }
+    )
+    return nodes, edges
+
+
+def to_networkx(nodes: pd.DataFrame, edges: pd.DataFrame) -> nx.DiGraph:
+    """A DiGraph with the node attributes and summed edge weights (``n_synapses`` per edge)."""
+    g = nx.DiGraph()
+    for row in nodes.itertuples(index=False):
+        g.add_node(int(row.neuron), x_mm=float(row.x_mm), y_mm=float(row.y_mm), kind=str(row.kind),
+                   dopamine_um=float(row.dopamine_um))  # fmt: skip
+    merged = edges.groupby(["source", "target"], sort=True).agg(weight=("weight", "sum"), n_synapses=("weight", "size"))
+    g.add_edges_from(
+        (int(s), int(t), {"weight": float(w), "n_synapses": int(c)})
+        for (s, t), w, c in zip(merged.index, merged["weight"], merged["n_synapses"], strict=True)
+    )
+    return g
+
+
+def write_graph(nodes: pd.DataFrame, edges: pd.DataFrame, path: str | os.PathLike[str], fmt: Format) -> list[Path]:
+    """Write one snapshot as ``fmt``; returns the files written (Parquet: ``*_nodes`` and ``*_edges``)."""
+    path = Path(path)
+    if fmt == "parquet":
+        stem = path.with_suffix("")
+        out = [stem.with_name(stem.name + "_nodes.parquet"), stem.with_name(stem.name + "_edges.parquet")]
+        write_parquet(nodes, out[0])
+        write_parquet(edges, out[1])
+        return out
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
+    g = to_networkx(nodes, edges)
+    if fmt == "gexf":
+        for _, data in g.nodes(data=True):
+            data["viz"] = {"position": {"x": data["x_mm"], "y": data["y_mm"], "z": 0.0}}
+    with atomic_path(path) as tmp:
+        (nx.write_graphml if fmt == "graphml" else nx.write_gexf)(g, tmp)
+    return [path]
