@@ -30,7 +30,9 @@ class Harness:
     def __init__(self, w0: float = 1.0, eta: float = 0.0, da: float = 0.0, da0: float = 0.0, w_max: float = 4.0):
         sources = np.array([[1, 2], [0, 2], [0, 1]])  # target t receives from the two others
         self.syn = Synapses.from_sources(sources, np.full(3, w0, np.float32), n_parts=2)
-        self.in_ptr, self.in_syn, self.in_src = incoming_index(self.syn.indptr, self.syn.targets, 3, 3)
+        self.in_ptr, self.in_syn, self.in_src = incoming_index(
+            self.syn.indptr, self.syn.split[:, -1], self.syn.targets, 3, 3
+        )
         m = self.syn.n_synapses
         self.elig, self.psi_last = np.zeros(m, np.float32), np.zeros(m, np.float32)
         self.x, self.y, self.psi0 = np.zeros(3), np.zeros(3), np.zeros(3)

@@ -134,6 +134,23 @@ class Params(BaseModel):
     plasticity_period_ms: int = _p(
         1000, "plasticity", "period of the sweep that brings every weight up to date [ms]", ge=1, le=10**9
     )
+    # [structure] (REFERENCES.md §5): synapses pruned and grown on a slow period
+    structural: bool = _p(False, "structure", "prune weak excitatory synapses and grow new ones (needs plasticity)")
+    struct_period_ms: int = _p(1000, "structure", "period of pruning and growth [ms]", ge=1, le=10**9)
+    w_prune_mv: float = _p(0.01, "structure", "excitatory synapses below this weight are removed [mV]", ge=0.0)
+    growth_hz: float = _p(
+        0.5, "structure", "new incoming excitatory synapses per neuron and second at D = da_baseline_um [Hz]", ge=0.0
+    )
+    growth_da_gain: float = _p(
+        0.0,
+        "structure",
+        "growth rate x max(0, 1 + gain (D - da_baseline_um)) at the new synapse's target [1/uM]",
+        ge=-1e6,
+        le=1e6,
+    )
+    row_slack: float = _p(
+        0.1, "structure", "spare room per excitatory row for growth, fraction of its initial length", ge=0.0, le=10.0
+    )
     # [graph]: the synaptic graph tracked over time and exported
     graph_period_ms: int = _p(
         1000, "graph", "interval of graph metrics (graph_metrics.parquet) with plasticity [ms]; 0 = none", ge=0
@@ -231,6 +248,8 @@ def _cross_checks(p: Params) -> None:
         fail("field_record_ms", p.field_record_ms, f"a multiple of field_dt_ms = {p.field_dt_ms}")
     if p.plasticity and not p.dopamine:
         fail("plasticity", p.plasticity, "false unless dopamine = true (weights follow the local dopamine)")
+    if p.structural and not p.plasticity:
+        fail("structural", p.structural, "false unless plasticity = true (pruning reads the plastic weights)")
     if p.plasticity and p.j_mv > p.w_max_mv:
         fail("w_max_mv", p.w_max_mv, f">= j_mv = {p.j_mv:g} (the initial excitatory weight)")
     if p.dopamine and p.site_layout == "lattice" and math.isqrt(p.n_sites) ** 2 != p.n_sites:

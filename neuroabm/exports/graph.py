@@ -31,13 +31,10 @@ FORMATS: tuple[str, ...] = ("graphml", "gexf", "parquet")
 
 def graph_tables(model: NeuroModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(nodes, edges)`` of the model now (plastic weights brought up to date first)."""
-    weights = model.synapse_weights()
-    syn = model.synapses
-    edges = pd.DataFrame(
-        {"source": syn.sources(), "target": syn.targets.astype(np.int32), "weight": weights.astype(np.float32)}
-    )
+    src, tgt, weights = model.synapses.edges(model.synapse_weights())
+    edges = pd.DataFrame({"source": src, "target": tgt.astype(np.int32), "weight": weights.astype(np.float32)})
     pos = model.positions
-    in_strength = np.bincount(syn.targets, weights=np.maximum(weights, 0.0), minlength=model.n_neurons)
+    in_strength = np.bincount(tgt, weights=np.maximum(weights, 0.0), minlength=model.n_neurons)
     nodes = pd.DataFrame(
         {
             "neuron": np.arange(model.n_neurons, dtype=np.int32),

@@ -100,14 +100,14 @@ class Neuron(ContinuousSpaceAgent):
 
     def incoming(self) -> np.ndarray:
         """Presynaptic neuron of each incoming synapse (scans all synapses: O(n_synapses))."""
-        syn = self.model.synapses
-        rows = np.searchsorted(syn.indptr, np.flatnonzero(syn.targets == self.index), side="right") - 1
-        return rows.astype(np.int32)
+        src, tgt, _ = self.model.synapses.edges()
+        return src[tgt == self.index].astype(np.int32)
 
     def outgoing(self) -> np.ndarray:
         """Postsynaptic neuron of each outgoing synapse."""
         syn = self.model.synapses
-        return syn.targets[syn.indptr[self.index] : syn.indptr[self.index + 1]].copy()
+        start = syn.indptr[self.index]
+        return syn.targets[start : start + syn.split[self.index, -1]].copy()
 
     def step(self) -> None:
         """Neurons are advanced in bulk by the model's kernels, never one by one."""

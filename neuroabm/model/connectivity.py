@@ -63,38 +63,62 @@ def _weighted_draws(tpos, tself, pool, cand, ptr, sigma, side, u, out):
             out[b, j] = cand[a0 + min(idx, a1 - a0 - 1)]
 
 
-def _gaussian_pool(
-    rng: np.random.Generator, pos: np.ndarray, side_mm: float, sigma_mm: float, lo: int, hi: int, k: int
-) -> np.ndarray:
-    """For every target, k sources in [lo, hi) drawn with the periodic Gaussian kernel."""
-    n = pos.shape[0]
-    out = np.empty((n, k), np.int32)
-    if k == 0:
+def _gaussian_draws(
+    rng: np.random.Generator, pos: np.ndarray, targets: np.ndarray, side_mm: float, sigma_mm: float, lo: int,
+    hi: int, k: int,
+) -> np.ndarray:  # fmt: skip
+    """For each entry of ``targets``, k sources in [lo, hi) drawn with the periodic Gaussian kernel."""
+    out = np.empty((targets.size, k), np.int32)
+    if k == 0 or targets.size == 0:
         return out
     pool = np.ascontiguousarray(pos[lo:hi])
     tree = torus_tree(pool, side_mm)
     radius = KERNEL_CUT * sigma_mm
     everyone = radius >= side_mm / np.sqrt(2.0)
-    block = max(1, min(n, 2**24 // max(hi - lo, 1)))  # bound the candidate lists to ~16M entries
-    for a in range(0, n, block):
-        b = min(a + block, n)
+    block = max(1, min(targets.size, 2**24 // max(hi - lo, 1)))  # bound the candidate lists to ~16M entries
+    for a in range(0, targets.size, block):
+        b = min(a + block, targets.size)
+        tpos = np.ascontiguousarray(pos[targets[a:b]])
         if everyone:
             cand = np.tile(np.arange(hi - lo, dtype=np.int64), b - a)
             ptr = np.arange(b - a + 1, dtype=np.int64) * (hi - lo)
         else:
-            lists = tree.query_ball_point(np.mod(pos[a:b], side_mm), radius)
+            lists = tree.query_ball_point(np.mod(tpos, side_mm), radius)
             ptr = np.zeros(b - a + 1, np.int64)
             ptr[1:] = np.cumsum([len(x) for x in lists])
             cand = np.fromiter((c for x in lists for c in x), np.int64, count=ptr[-1])
-        tself = np.arange(a, b, dtype=np.int64) - lo  # own index in the pool (outside it if not a member)
-        _weighted_draws(pos[a:b], tself, pool, cand, ptr, sigma_mm, side_mm, rng.random((b - a, k)), out[a:b])
+        tself = targets[a:b].astype(np.int64) - lo  # own index in the pool (outside it if not a member)
+        _weighted_draws(tpos, tself, pool, cand, ptr, sigma_mm, side_mm, rng.random((b - a, k)), out[a:b])
         bad = np.flatnonzero(out[a:b, 0] < 0)
         if bad.size:
             raise ConfigError(
-                f"invalid sigma_mm = {sigma_mm!r}: neuron {a + bad[0]} has no source within {KERNEL_CUT:g} sigma; "
-                "allowed: a wider kernel or more neurons"
+                f"invalid sigma_mm = {sigma_mm!r}: neuron {targets[a + bad[0]]} has no source within "
+                f"{KERNEL_CUT:g} sigma; allowed: a wider kernel or more neurons"
             )
     return out + lo
+
+
+def _gaussian_pool(
+    rng: np.random.Generator, pos: np.ndarray, side_mm: float, sigma_mm: float, lo: int, hi: int, k: int
+) -> np.ndarray:
+    """For every target, k sources in [lo, hi) drawn with the periodic Gaussian kernel."""
+    return _gaussian_draws(rng, pos, np.arange(pos.shape[0]), side_mm, sigma_mm, lo, hi, k)
+
+
+def draw_sources_at(
+    rng: np.random.Generator, pos: np.ndarray, targets: np.ndarray, lo: int, hi: int, side_mm: float,
+    kernel: str = "uniform", sigma_mm: float = 0.1,
+) -> np.ndarray:  # fmt: skip
+    """One source in [lo, hi) for each entry of ``targets`` (never the target itself), with the kernel.
+
+    Used to grow synapses: ``targets`` lists the postsynaptic neuron of every new synapse.
+    """
+    targets = np.asarray(targets, np.int64)
+    if kernel == "gaussian":
+        return _gaussian_draws(rng, pos, targets, side_mm, sigma_mm, lo, hi, 1)[:, 0]
+    own = (targets >= lo) & (targets < hi)
+    src = lo + rng.integers(0, hi - lo - own.astype(np.int64), size=targets.size)
+    return np.where(own & (src >= targets), src + 1, src).astype(np.int32)
 
 
 def draw_sources(

@@ -50,18 +50,26 @@ def _csr_from_sources(sources: np.ndarray, w_of_source: np.ndarray, n: int):
 @nb.njit(cache=True)
 def _row_splits(indptr: np.ndarray, targets: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """``split[s, p]`` = number of targets in row ``s`` below ``bounds[p]`` (rows are sorted)."""
-    n = indptr.shape[0] - 1
+    split = np.empty((indptr.shape[0] - 1, bounds.shape[0]), np.int32)
+    update_splits(indptr, np.diff(indptr), targets, bounds, split, 0, indptr.shape[0] - 1)
+    return split
+
+
+@nb.njit(cache=True)
+def update_splits(
+    indptr: np.ndarray, row_len: np.ndarray, targets: np.ndarray, bounds: np.ndarray, split: np.ndarray,
+    first_row: int, last_row: int,
+) -> None:  # fmt: skip
+    """Recompute ``split`` for rows ``first_row .. last_row - 1`` whose live part is ``row_len`` long."""
     n_parts = bounds.shape[0] - 1
-    split = np.empty((n, n_parts + 1), np.int32)
-    for s in range(n):
+    for s in range(first_row, last_row):
         a = indptr[s]
-        b = indptr[s + 1]
+        b = a + row_len[s]
         q = a
         for p in range(n_parts + 1):
             while q < b and targets[q] < bounds[p]:
                 q += 1
             split[s, p] = q - a
-    return split
 
 
 @nb.njit(cache=True)
@@ -129,20 +137,55 @@ class Synapses:
 
     @property
     def n_synapses(self) -> int:
-        """Number of synapses."""
-        return int(self.indptr[-1])
+        """Number of (live) synapses."""
+        return int(self.split[:, -1].sum())
 
     def out_degree(self) -> np.ndarray:
-        """Outgoing synapses per neuron."""
-        return np.diff(self.indptr)
+        """Outgoing synapses per neuron: the live part of each row (``split[:, -1]``)."""
+        return self.split[:, -1].astype(np.int64)
+
+    def live(self) -> np.ndarray:
+        """Mask over the storage slots: True for synapses, False for free slots at row ends."""
+        row_of_slot = np.repeat(np.arange(self.n_neurons), np.diff(self.indptr))
+        return np.arange(self.indptr[-1]) - self.indptr[row_of_slot] < self.split[row_of_slot, -1]
 
     def in_degree(self) -> np.ndarray:
         """Incoming synapses per neuron."""
-        return np.bincount(self.targets, minlength=self.n_neurons)
+        targets = self.targets if self.indptr[-1] == self.n_synapses else self.targets[self.live()]
+        return np.bincount(targets, minlength=self.n_neurons)
 
     def sources(self) -> np.ndarray:
-        """Presynaptic neuron of every synapse (expanded row index), int32."""
-        return np.repeat(np.arange(self.n_neurons, dtype=np.int32), self.out_degree())
+        """Presynaptic neuron of every storage slot (the row index), int32."""
+        return np.repeat(np.arange(self.n_neurons, dtype=np.int32), np.diff(self.indptr))
+
+    def edges(self, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(source, target, weight)`` of every live synapse, store order (``weights`` default: the store's)."""
+        w = self.weights if weights is None else weights
+        src, tgt = self.sources(), self.targets
+        if self.indptr[-1] == self.n_synapses:
+            return src, tgt, w
+        keep = self.live()
+        return src[keep], tgt[keep], w[keep]
+
+    def with_slack(self, n_rows: int, slack: float, extra: int = 2) -> Synapses:
+        """A copy whose first ``n_rows`` rows have room to grow: capacity ``ceil(len (1 + slack)) + extra``.
+
+        Free slots sit at the end of each row (target 0, weight 0) and are never delivered
+        (``split[:, -1]`` is the live length).
+        """
+        n = self.n_neurons
+        length = np.diff(self.indptr)
+        cap = length.copy()
+        cap[:n_rows] = np.ceil(length[:n_rows] * (1.0 + slack)).astype(np.int64) + extra
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(cap, out=indptr[1:])
+        slot = np.repeat(indptr[:-1] - self.indptr[:-1], length) + np.arange(self.indptr[-1])
+        targets = np.zeros(indptr[-1], self.targets.dtype)
+        weights = np.zeros(indptr[-1], np.float32)
+        targets[slot] = self.targets
+        weights[slot] = self.weights
+        split = self.split.copy()
+        return Synapses(indptr, targets, weights, split, self.row_weight.copy(), self.bounds)
 
     def refresh_row_weights(self) -> None:
         """Recompute ``row_weight`` after weights were changed in place."""

@@ -52,26 +52,18 @@ class GraphRecorder:
     def weight_counts(self) -> np.ndarray:
         """Histogram of the plastic (excitatory) weights now, over [0, w_max_mv]."""
         m = self.model
-        n_plastic = int(m.synapses.indptr[m.n_exc])
-        w = m.synapse_weights()[:n_plastic]
+        src, _, w = m.synapses.edges(m.synapse_weights())
+        w = w[src < m.n_exc]
         return np.histogram(w, bins=WEIGHT_BINS, range=(0.0, m.params.w_max_mv))[0]
 
     def record(self) -> None:
         """Append one row of graph metrics (see :func:`neuroabm.analysis.graph_metrics.graph_metrics`)."""
         t0 = time.perf_counter()
         m = self.model
-        weights = m.synapse_weights()
+        src, tgt, weights = m.synapses.edges(m.synapse_weights())
         row = {"t_ms": float(m.time)}
         row.update(
-            graph_metrics(
-                m.synapses.sources(),
-                m.synapses.targets,
-                weights,
-                m.positions,
-                m.params.side_mm,
-                m.da_local,
-                seed=int(m.params.seed or 0),
-            )
+            graph_metrics(src, tgt, weights, m.positions, m.params.side_mm, m.da_local, seed=int(m.params.seed or 0))
         )
         self.rows.append(row)
         self.wall_s += time.perf_counter() - t0

@@ -39,9 +39,8 @@ def plot_graph_metrics(ax: plt.Axes, model: NeuroModel) -> None:
 
 def plot_in_strength(ax: plt.Axes, model: NeuroModel) -> None:
     """In-strength (sum of incoming excitatory weights) of every neuron at its position."""
-    w = model.synapse_weights()
-    syn = model.synapses
-    strength = np.bincount(syn.targets, weights=np.maximum(w, 0.0), minlength=model.n_neurons)
+    _, tgt, w = model.synapses.edges(model.synapse_weights())
+    strength = np.bincount(tgt, weights=np.maximum(w, 0.0), minlength=model.n_neurons)
     pos = model.positions
     sc = ax.scatter(pos[:, 0], pos[:, 1], c=strength, s=4, cmap="viridis")
     plt.colorbar(sc, ax=ax, label="in-strength [mV]", shrink=0.85)

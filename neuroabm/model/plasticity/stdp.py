@@ -36,27 +36,35 @@ import numpy as np
 
 
 @nb.njit(cache=True)
-def incoming_index(indptr: np.ndarray, targets: np.ndarray, n_exc: int, n: int):
-    """Incoming plastic synapses per neuron: ``(in_ptr, in_syn, in_src)``.
-
-    ``in_syn[in_ptr[j]:in_ptr[j + 1]]`` are the positions in the store of the synapses from
-    excitatory neurons onto ``j``, in increasing source order; ``in_src`` their sources.
-    """
-    n_plastic = indptr[n_exc]
-    counts = np.zeros(n + 1, np.int64)
-    for q in range(n_plastic):
-        counts[np.int64(targets[q]) + 1] += 1
-    in_ptr = np.cumsum(counts)
-    fill = in_ptr[:-1].copy()
-    in_syn = np.empty(n_plastic, np.int32)
-    in_src = np.empty(n_plastic, np.int32)
+def _fill_incoming(indptr, row_len, targets, n_exc, in_ptr, in_syn, in_src) -> None:
+    counts = np.zeros(in_ptr.shape[0], np.int64)
     for s in range(n_exc):
-        for q in range(indptr[s], indptr[s + 1]):
+        for q in range(indptr[s], indptr[s] + row_len[s]):
+            counts[np.int64(targets[q]) + 1] += 1
+    in_ptr[:] = np.cumsum(counts)
+    fill = in_ptr[:-1].copy()
+    for s in range(n_exc):
+        for q in range(indptr[s], indptr[s] + row_len[s]):
             j = np.int64(targets[q])
             r = fill[j]
             in_syn[r] = q
             in_src[r] = s
             fill[j] = r + 1
+
+
+def incoming_index(indptr: np.ndarray, row_len: np.ndarray, targets: np.ndarray, n_exc: int, n: int):
+    """Incoming plastic synapses per neuron: ``(in_ptr, in_syn, in_src)``.
+
+    ``in_syn[in_ptr[j]:in_ptr[j + 1]]`` are the storage positions of the synapses from excitatory
+    neurons onto ``j`` (live slots ``indptr[s] .. indptr[s] + row_len[s] - 1`` of each row), in
+    increasing source order; ``in_src`` their sources, in the store's target type (2 bytes up to
+    65,536 neurons).
+    """
+    m = int(row_len[:n_exc].sum())
+    in_ptr = np.zeros(n + 1, np.int64)
+    in_syn = np.empty(m, np.int32 if indptr[n_exc] < 2**31 else np.int64)
+    in_src = np.empty(m, targets.dtype)
+    _fill_incoming(indptr, np.ascontiguousarray(row_len, np.int64), targets, n_exc, in_ptr, in_syn, in_src)
     return in_ptr, in_syn, in_src
 
 
@@ -144,7 +152,7 @@ def stdp_block(
                 for k in range(in_ptr[n], in_ptr[n + 1]):
                     q = in_syn[k]
                     _touch(q, psi, weights, elig, psi_last, eta, w_max)
-                    x = _trace_before(x_ref, in_src[k], t, first, nxt, ev_t, jx) * gp
+                    x = _trace_before(x_ref, np.int64(in_src[k]), t, first, nxt, ev_t, jx) * gp
                     elig[q] += a_plus * x * gc
     for r in range(m):
         j = who[r]

@@ -24,6 +24,7 @@ import numpy as np
 from mesa.time import Priority, Schedule
 
 from neuroabm.model.plasticity.stdp import incoming_index, stdp_block, sweep
+from neuroabm.model.plasticity.structural import StructuralPlasticity
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
@@ -41,12 +42,14 @@ class PlasticitySystem:
 
     def __init__(self, model: NeuroModel) -> None:
         p = model.params
+        if p.structural:  # spare room at the end of every excitatory row, for growth
+            model.synapses = model.synapses.with_slack(model.n_exc, p.row_slack)
         syn = model.synapses
         self.model = model
         n = model.n_neurons
-        self.n_plastic = int(syn.indptr[model.n_exc])
+        self.n_plastic = int(syn.indptr[model.n_exc])  # storage slots of the excitatory rows
         syn.row_weight[: model.n_exc] = np.nan  # plastic rows: delivery reads per-synapse weights
-        self.in_ptr, self.in_syn, self.in_src = incoming_index(syn.indptr, syn.targets, model.n_exc, n)
+        self.refresh_incoming()
         self.elig = np.zeros(self.n_plastic, np.float32)  # C: eligibility referenced to t_ref
         self.psi_last = np.zeros(self.n_plastic, np.float32)
         self.x_ref = np.zeros(n)  # pre traces referenced to t_tr
@@ -59,6 +62,17 @@ class PlasticitySystem:
             self.sweep, Schedule(interval=float(p.plasticity_period_ms), start=float(p.plasticity_period_ms)),
             priority=Priority.LOW,
         )  # fmt: skip
+        self.structure = StructuralPlasticity(model) if p.structural else None
+        if self.structure is not None:
+            every = float(p.struct_period_ms)
+            model.schedule_recurring(self.structure.step, Schedule(interval=every, start=every), priority=Priority.LOW)
+
+    def refresh_incoming(self) -> None:
+        """Rebuild the incoming index of the plastic synapses (after the store's rows changed)."""
+        syn, model = self.model.synapses, self.model
+        self.in_ptr, self.in_syn, self.in_src = incoming_index(
+            syn.indptr, syn.split[:, -1], syn.targets, model.n_exc, model.n_neurons
+        )
 
     # ------------------------------------------------------------------------------- hooks
     def on_block(self, steps: np.ndarray, neurons: np.ndarray) -> None:
