@@ -1,0 +1,79 @@
+"""Cost of plasticity on Brunel-10k (runs/brunel_ai.toml): STDP on every excitatory synapse, field and sites on.
+
+Prints, against the static network (same config, no dopamine, no plasticity; runs interleaved):
+- the plastic run's time per biological second and its ratio to the static run (target <= 3x);
+- bytes per synapse of the synapse store plus the plasticity state (target <= 20);
+- the time of one graph-metrics record and its share of the run at the default graph_period_ms
+  (target <= 10 %).
+
+Usage: python benchmarks/bench_plasticity.py [--repeats 3] [--duration 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+from pathlib import Path
+
+from neuroabm import NeuroModel, load_config
+from neuroabm.config.params import Params
+
+ROOT = Path(__file__).parents[1]
+
+
+def timed_run(params: dict) -> tuple[float, NeuroModel]:
+    model = NeuroModel(**params)
+    t0 = time.perf_counter()
+    while model.running:
+        model.step()
+    return time.perf_counter() - t0, model
+
+
+def state_bytes(model: NeuroModel) -> int:
+    syn, pl = model.synapses, model.plasticity
+    arrays = [syn.targets, syn.weights]  # per synapse; indptr/split/row_weight are per neuron
+    if pl is not None:
+        arrays += [pl.elig, pl.psi_last, pl.in_syn, pl.in_src]
+    return sum(a.nbytes for a in arrays)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--duration", type=float, default=1000.0, help="biological time per run [ms]")
+    args = ap.parse_args()
+    base = {**load_config(ROOT / "runs" / "brunel_ai.toml"), "duration_ms": args.duration}
+    plastic = {
+        **base, "dopamine": True, "grid_n": 128, "n_sites": 64, "site_radius_mm": 0.07, "release_tonic": 1e-6,
+        "field_record_ms": 0, "plasticity": True, "eta_da": 1e-4, "w_max_mv": 0.4, "graph_period_ms": 0,
+    }  # fmt: skip
+    small = {"n_exc": 80, "n_inh": 20, "k_exc": 8, "k_inh": 2, "duration_ms": 5.0}
+    timed_run({**plastic, **small})  # compile outside the measurement
+    static_s, plastic_s = [], []
+    model = None
+    for _ in range(args.repeats):
+        static_s.append(timed_run(base)[0])
+        gc.collect()
+        wall, model = timed_run(plastic)
+        plastic_s.append(wall)
+        gc.collect()
+    s, p = statistics.median(static_s), statistics.median(plastic_s)
+    bio_s = args.duration / 1000.0
+    n_syn = model.synapses.n_synapses
+    print(
+        f"static network      {s / bio_s:.3f} s per biological s (median of {args.repeats}, N = 10,000, 10^7 synapses)"
+    )
+    print(f"with plasticity     {p / bio_s:.3f} s per biological s = {p / s:.2f}x the static run (target <= 3x)")
+    print(f"state per synapse   {state_bytes(model) / n_syn:.1f} bytes (store + STDP state; target <= 20)")
+    t0 = time.perf_counter()
+    model.graph_recorder.record()
+    g = time.perf_counter() - t0
+    period_s = Params.model_fields["graph_period_ms"].default / 1000.0
+    print(f"graph metrics       {g:.2f} s per record; at graph_period_ms = {period_s * 1000:.0f} ms that is "
+          f"{100 * g / (p / bio_s * period_s):.0f} % of the run time (target <= 10 %)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
