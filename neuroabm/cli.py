@@ -25,7 +25,7 @@ def _fail(msg: str) -> None:
 def run(
     config: Annotated[Path, typer.Argument(help="TOML run configuration")],
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="output folder [default: <config dir>/out/<name>]")
+        Path | None, typer.Option("--out", "-o", help="output folder \\[default: <config dir>/out/<name>]")
     ] = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="override a parameter, KEY=VALUE (repeatable)")
@@ -60,9 +60,9 @@ def run(
 def export(
     run_dir: Annotated[Path, typer.Argument(help="a run folder written by 'neuroabm run' (with plasticity)")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="graphml, gexf or parquet")] = "graphml",
-    at: Annotated[float | None, typer.Option("--at", help="snapshot time [ms]; default: the last one")] = None,
+    at: Annotated[float | None, typer.Option("--at", help="snapshot time \\[ms]; default: the last one")] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="output file [default: RUN_DIR/graph_<t>ms.<fmt>]")
+        Path | None, typer.Option("--out", "-o", help="output file \\[default: RUN_DIR/graph_<t>ms.<fmt>]")
     ] = None,
 ) -> None:
     """Export a graph snapshot of a run as GraphML, GEXF or Parquet node/edge tables."""
