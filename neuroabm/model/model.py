@@ -81,6 +81,7 @@ class NeuroModel(mesa.Model):
         self.plasticity: PlasticitySystem | None = PlasticitySystem(self) if p.plasticity else None
         if self.plasticity is not None:
             self.dopamine.before_step.append(self.plasticity.on_field_step)
+            self.dopamine.after_step.append(self.plasticity.refresh_dopamine)
         self._setup_recording(p)
 
     # ----------------------------------------------------------------------------------- setup

@@ -66,6 +66,8 @@ class DopamineSystem:
         self._seen = 0  # recorder buffer position up to which spikes have been counted
         #: called with the time [ms] at the start of each field step, before ``da_local`` changes
         self.before_step: list[Callable[[float], None]] = []
+        #: called with no argument at the end of each field step, once ``da_local`` is new
+        self.after_step: list[Callable[[], None]] = []
         model.schedule_recurring(self.step, Schedule(interval=float(p.field_dt_ms), start=float(p.field_dt_ms)),
                                  priority=Priority.DEFAULT)  # fmt: skip
 
@@ -83,6 +85,8 @@ class DopamineSystem:
             self.field.deposit(self.sites.xy_mm, self.sites.amounts, trusted=True)
             self.total_released += released
         self.field.step_and_sample(self._neuron_sampler, self.da_local)
+        for hook in self.after_step:
+            hook()
         self.wall_s += time.perf_counter() - t0
         self.n_steps += 1
 

@@ -113,7 +113,6 @@ class StructuralPlasticity:
         )  # fmt: skip
         row_len = syn.split[:, -1].astype(np.int64)
         update_splits(syn.indptr, row_len, syn.targets, syn.bounds, syn.split, 0, model.n_exc)
-        plast.refresh_incoming()
         model.in_degree = syn.in_degree()
         pruned, grown, dropped = (int(x) for x in out.sum(axis=0))
         self.history.append({"t_ms": float(model.time), "pruned": pruned, "grown": grown, "dropped": dropped})
