@@ -62,8 +62,10 @@ class Harness:
     def flush(self, t: float) -> None:
         """Bring everything to time t, as the plasticity system's sweep does."""
         s = self.syn
-        flush(s.indptr, s.split, s.targets, s.weights, self.elig, self.psi_last, 3, self.x, self.t_last, self.hist,
-              self.hist_n, self.nstate, t, self.t_ref, 0.0, self.t_flush, TAU_C, A_PLUS, self.eta, self.w_max)  # fmt: skip
+        flush(
+            s.indptr, s.split, s.targets, s.weights, self.elig, self.psi_last, 3, self.x, self.t_last, self.hist,
+            self.hist_n, self.nstate, t, self.t_ref, 0.0, self.t_flush, TAU_C, A_PLUS, self.eta, self.w_max,
+        )  # fmt: skip
         self.hist_n[:] = 0
         self.nstate[:, 3] = self.nstate[:, 6] = -np.inf
         self.nstate[:, 0] = -self.nstate[:, 1] * TAU_C * math.expm1(t / TAU_C)  # no field step since t0 = 0
