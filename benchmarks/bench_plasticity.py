@@ -34,8 +34,8 @@ def timed_run(params: dict) -> tuple[float, NeuroModel]:
 def state_bytes(model: NeuroModel) -> int:
     syn, pl = model.synapses, model.plasticity
     arrays = [syn.targets, syn.weights]  # per synapse; indptr/split/row_weight are per neuron
-    if pl is not None:
-        arrays += [pl.elig, pl.psi_last, pl.in_syn, pl.in_src]
+    if pl is not None:  # per plastic synapse, plus the per-neuron histories and packed state
+        arrays += [pl.elig, pl.psi_last, pl.hist, pl.nstate]
     return sum(a.nbytes for a in arrays)
 
 
@@ -66,7 +66,8 @@ def main() -> None:
         f"static network      {s / bio_s:.3f} s per biological s (median of {args.repeats}, N = 10,000, 10^7 synapses)"
     )
     print(f"with plasticity     {p / bio_s:.3f} s per biological s = {p / s:.2f}x the static run (target <= 3x)")
-    print(f"state per synapse   {state_bytes(model) / n_syn:.1f} bytes (store + STDP state; target <= 20)")
+    print(f"state per synapse   {state_bytes(model) / n_syn:.1f} bytes (store + STDP state + histories; target <= 20)")
+    print(f"flushes             {model.plasticity.n_flushes} in {args.duration:g} ms")
     t0 = time.perf_counter()
     model.graph_recorder.record()
     g = time.perf_counter() - t0
