@@ -37,6 +37,7 @@ def test_clustering_equals_networkx_directed_graph_made_undirected(n, m):
     reference = nx.average_clustering(g.to_undirected())
     assert average_clustering(src, tgt, n, backend="networkx") == pytest.approx(reference, rel=1e-12)
     assert average_clustering(src, tgt, n, backend="igraph") == pytest.approx(reference, rel=1e-12)
+    assert average_clustering(src, tgt, n, backend="bitset") == pytest.approx(reference, rel=1e-12)
 
 
 def test_modularity_of_a_partition_agrees_between_backends():

@@ -10,7 +10,9 @@ a live model, a saved snapshot or any graph. Two quantities need a graph library
   modularity needs non-negative weights).
 
 Both are computed with networkx (the reference) or python-igraph (C; ~40x faster on 10^6 edges);
-``backend="auto"`` uses igraph above :data:`AUTO_IGRAPH_EDGES` edges. The two agree exactly on
+``backend="auto"`` uses igraph above :data:`AUTO_IGRAPH_EDGES` edges, except for clustering on
+dense graphs, where a numba bit-set count (exact: popcounts of neighbourhood intersections) is
+much faster still (10^7 edges on 10^4 nodes: ~2 s against minutes). The two agree exactly on
 clustering and on the modularity of a given partition (tests); their Louvain partitions differ by
 the algorithms' randomness, so modularity values agree to a few percent.
 """
@@ -22,19 +24,64 @@ from typing import Literal
 
 import igraph as ig
 import networkx as nx
+import numba as nb
 import numpy as np
 
 from neuroabm.model.space import periodic_distance
 
-Backend = Literal["auto", "networkx", "igraph"]
-#: ``backend="auto"`` switches to igraph above this many edges
+Backend = Literal["auto", "networkx", "igraph", "bitset"]
+#: ``backend="auto"`` switches to igraph (modularity) or bit sets (clustering) above this many edges
 AUTO_IGRAPH_EDGES = 20_000
+#: the bit-set clustering holds n^2 / 8 bytes: used up to this many nodes (312 MB)
+BITSET_MAX_NODES = 50_000
 
 
 def _use_igraph(backend: Backend, n_edges: int) -> bool:
-    if backend not in ("auto", "networkx", "igraph"):
-        raise ValueError(f"backend must be 'auto', 'networkx' or 'igraph' (got {backend!r})")
-    return backend == "igraph" or (backend == "auto" and n_edges > AUTO_IGRAPH_EDGES)
+    if backend not in ("auto", "networkx", "igraph", "bitset"):
+        raise ValueError(f"backend must be 'auto', 'networkx', 'igraph' or 'bitset' (got {backend!r})")
+    return backend in ("igraph", "bitset") or (backend == "auto" and n_edges > AUTO_IGRAPH_EDGES)
+
+
+@nb.njit(cache=True)
+def _popcount(x: np.uint64) -> np.uint64:
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
+@nb.njit(cache=True, parallel=True)
+def _local_clustering_bitsets(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Local clustering of every node of the undirected simple graph with edges ``(a, b)``, ``a < b``.
+
+    Each node's neighbourhood is a bit set; the edges among the neighbours of ``i`` are
+    ``sum_{j in N(i)} |N(i) & N(j)| / 2`` (popcounts), i.e. ``n_words`` word operations per edge end.
+    """
+    words = (n + 63) // 64
+    bits = np.zeros((n, words), np.uint64)
+    deg = np.zeros(n, np.int64)
+    for e in range(a.shape[0]):
+        i, j = a[e], b[e]
+        bits[i, j >> 6] |= np.uint64(1) << np.uint64(j & 63)
+        bits[j, i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+        deg[i] += 1
+        deg[j] += 1
+    out = np.zeros(n)
+    for i in nb.prange(n):
+        d = deg[i]
+        if d < 2:
+            continue
+        links = np.uint64(0)
+        for w in range(words):
+            word = bits[i, w]
+            while word:
+                low = word & (~word + np.uint64(1))
+                j = w * 64 + np.int64(_popcount(low - np.uint64(1)))
+                word ^= low
+                for v in range(words):
+                    links += _popcount(bits[i, v] & bits[j, v])
+        out[i] = links / (d * (d - 1.0))  # every link among the neighbours is seen from both ends
+    return out
 
 
 def undirected_pairs(source: np.ndarray, target: np.ndarray, weight: np.ndarray | None, n: int):
@@ -64,6 +111,8 @@ def average_clustering(source: np.ndarray, target: np.ndarray, n: int, backend: 
     a, b, _ = undirected_pairs(source, target, None, n)
     if n == 0:
         return float("nan")
+    if backend == "bitset" or (backend == "auto" and a.size > AUTO_IGRAPH_EDGES and n <= BITSET_MAX_NODES):
+        return float(_local_clustering_bitsets(n, a, b).mean())
     if _use_igraph(backend, a.size):
         g = ig.Graph(n=n, edges=np.column_stack([a, b]))
         return float(g.transitivity_avglocal_undirected(mode="zero"))
