@@ -10,7 +10,7 @@ to date:
 3. each excitatory row is rewritten in place: kept synapses, then the new ones merged in target
    order, within the row's capacity (built with ``row_slack`` spare room; growth that does not
    fit is dropped and counted). Only rows change: no global rebuild of the store. The delivery
-   partitions of the rows and the incoming index of the plastic synapses are then refreshed.
+   partitions of the rows are then refreshed.
 
 The per-synapse STDP state moves with its synapse; new synapses start with zero eligibility.
 """
