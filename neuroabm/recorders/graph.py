@@ -8,6 +8,7 @@ they are taken, into a folder the runner provides (``snapshots/t_<ms>ms_{nodes,e
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 #: bins of the weight histograms kept for the report
 WEIGHT_BINS = 60
+#: above this many synapses, one record of graph metrics takes seconds to minutes (warned at build)
+LARGE_GRAPH_EDGES = 2_000_000
 
 
 def snapshot_stem(folder: Path, t_ms: float) -> Path:
@@ -45,6 +48,14 @@ class GraphRecorder:
         if p.graph_period_ms > 0:
             every = float(p.graph_period_ms)
             model.schedule_recurring(self.record, Schedule(interval=every, start=every), Priority.LOW)
+            n_syn = model.synapses.n_synapses
+            if n_syn > LARGE_GRAPH_EDGES:
+                warnings.warn(
+                    f"graph metrics on {n_syn:,} synapses take tens of seconds each (community detection); "
+                    f"graph_period_ms = {p.graph_period_ms} ms; consider a longer period or 0",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         if p.snapshot_period_ms > 0:
             every = float(p.snapshot_period_ms)
             model.schedule_recurring(self.snapshot, Schedule(interval=every, start=every), Priority.LOW)
