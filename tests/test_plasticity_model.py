@@ -89,3 +89,16 @@ def test_weight_integral_uses_the_dopamine_at_each_postsynaptic_neuron():
     m.plasticity.sweep()
     want = w0 + p.eta_da * c0 * (d - p.da_baseline_um) * p.tau_c_ms * (1 - math.exp(-100.0 / p.tau_c_ms))
     assert float(m.synapses.weights[q]) == pytest.approx(min(max(want, 0.0), p.w_max_mv), rel=1e-5, abs=1e-6)
+
+
+def test_histories_never_overflow_with_long_blocks_and_no_refractory_period():
+    # dt = 0.01 ms (blocks of 100 steps) and no refractoriness: a neuron may fire in every step of
+    # a block, so the history must hold a whole block after a flush; flushes come early as needed.
+    cfg = {**BASE, "dt_ms": 0.01, "delay_ms": 1.0, "t_ref_ms": 0.0, "eta": 4.0, "duration_ms": 30.0}
+    m = NeuroModel(**cfg, release_tonic=1e-3)
+    assert m.plasticity.history_len >= 2 * 100
+    m.run()
+    assert m.plasticity.hist_n.max() <= m.plasticity.history_len
+    assert m.plasticity.n_flushes >= 1
+    w = m.synapse_weights()[: m.plasticity.n_plastic]
+    assert np.all(np.isfinite(w)) and w.min() >= 0.0 and w.max() <= m.params.w_max_mv

@@ -30,7 +30,7 @@ from neuroabm.model.plasticity.structural import StructuralPlasticity
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
 
-#: post spikes per neuron kept between flushes (a flush comes early when one would overflow)
+#: post spikes per neuron kept between flushes (at least; a flush comes early when one would overflow)
 HISTORY = 64
 #: traces are re-referenced (a flush) when they have grown by more than exp(this)
 _TRACE_REBASE = 40.0
@@ -69,10 +69,11 @@ class PlasticitySystem:
         self.nstate[:, 3] = self.nstate[:, 6] = -np.inf
         self.psi0, self.y_ref = self.nstate[:, 0], self.nstate[:, 2]  # views
         self.refresh_dopamine()
-        self.hist = np.zeros((n, HISTORY, 3))  # per post spike since the flush: (t, e, Psi)
-        self.hist_n = np.zeros(n, np.int64)
         # at most one spike per refractory period + 1 step: spikes per neuron in one block
         self._per_block = -(-model.block_steps // (model.ref_steps + 1))
+        self.history_len = max(HISTORY, 2 * self._per_block)  # a block always fits after a flush
+        self.hist = np.zeros((n, self.history_len, 3))  # per post spike since the flush: (t, e, Psi)
+        self.hist_n = np.zeros(n, np.int64)
         self._first = np.full(n, -1, np.int64)
         self.t_tr = self.t_ref = self.t0 = self.t_flush = 0.0
         self.n_flushes = 0
@@ -94,7 +95,7 @@ class PlasticitySystem:
         model, p, syn = self.model, self.model.params, self.model.synapses
         t_end = (int(steps.max()) + 1) * model.dt_ms
         if (
-            int(self.hist_n.max()) + self._per_block > HISTORY
+            int(self.hist_n.max()) + self._per_block > self.history_len
             or (t_end - self.t_tr) / min(p.tau_plus_ms, p.tau_minus_ms) > _TRACE_REBASE
             or (t_end - self.t_ref) / p.tau_c_ms > _ELIG_REBASE
         ):
