@@ -247,9 +247,9 @@ class NeuroModel(mesa.Model):
         return self.agents_by_type.get(ReleaseSite, mesa.agent.AgentSet([], random=self.random))
 
     def synapse_weights(self) -> np.ndarray:
-        """Weight of every synapse [mV], store order (plastic weights brought up to date first)."""
+        """Weight of every synapse slot [mV], store order, up to date (a copy with plasticity on)."""
         if self.plasticity is not None:
-            self.plasticity.sweep()
+            return self.plasticity.current_weights()
         return self.synapses.weights
 
     def to_networkx(self) -> nx.DiGraph:

@@ -12,8 +12,10 @@ Hooks (see :mod:`neuroabm.model.plasticity.stdp` for the rule and why it is exac
   the per-neuron dopamine integrals ``Psi`` over the interval that just ended;
 - every ``plasticity_period_ms`` (a Mesa event, priority LOW: after the neuron step and the field),
   and whenever a history is about to fill, :meth:`sweep` flushes: it brings every weight and
-  eligibility up to date and re-references the stored numbers. Readers
-  (``model.synapse_weights()``, :meth:`eligibility`, exports) call it first.
+  eligibility up to date and re-references the stored numbers. The flushes are part of the
+  dynamics (float32 rounding happens where they happen), so readers never flush:
+  :meth:`current_weights` and :meth:`eligibility` run the same computation on copies, and a run
+  is the same whether or not, and how often, it is observed.
 """
 
 from __future__ import annotations
@@ -140,10 +142,25 @@ class PlasticitySystem:
         self.n_flushes += 1
 
     # ------------------------------------------------------------------------------ access
+    def _flushed_copies(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(weights, eligibility)`` as a flush now would leave them, computed on copies (no side effect)."""
+        model, p = self.model, self.model.params
+        syn = model.synapses
+        weights, elig, psi_last = syn.weights.copy(), self.elig.copy(), self.psi_last.copy()
+        flush(
+            syn.indptr, syn.split, syn.targets, weights, elig, psi_last, model.n_exc, self.x_ref, self.t_last,
+            self.hist, self.hist_n, self.nstate, float(model.time), self.t_ref, self.t0, self.t_flush, p.tau_c_ms,
+            p.a_plus, p.eta_da, p.w_max_mv,
+        )  # fmt: skip
+        return weights, elig
+
+    def current_weights(self) -> np.ndarray:
+        """Weight of every synapse slot now [mV] (a copy; the model's state is not touched)."""
+        return self._flushed_copies()[0]
+
     def eligibility(self) -> np.ndarray:
-        """Eligibility ``c`` of every plastic synapse slot at the current time (flushes first)."""
-        self.sweep()
-        return self.elig.astype(np.float64)
+        """Eligibility ``c`` of every plastic synapse slot now (a copy; the model's state is not touched)."""
+        return self._flushed_copies()[1].astype(np.float64)
 
     def traces(self) -> tuple[np.ndarray, np.ndarray]:
         """Pre and post traces ``(x, y)`` of every neuron at the current time."""
