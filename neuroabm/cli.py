@@ -82,6 +82,71 @@ def export(
 
 
 @app.command()
+def analyze(
+    run_dir: Annotated[Path, typer.Argument(help="a run folder written by 'neuroabm run'")],
+    subsample: Annotated[
+        int | None, typer.Option(help="analyse avalanches on this many randomly chosen neurons", min=1)
+    ] = None,
+    seed: Annotated[int, typer.Option(help="seed of the subsample")] = 0,
+) -> None:
+    """Avalanches, power laws, branching ratios and first passage vs theory: analysis.json, analysis.png."""
+    from neuroabm.analysis.run_analysis import analyze_run
+
+    try:
+        result = analyze_run(run_dir, subsample=subsample, seed=seed)
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    a, f = result["avalanches"], result["first_passage"]
+    short = {
+        "n_avalanches": a["n_avalanches"],
+        "tau": [a["tau"], a["tau_err"]],
+        "alpha": [a["alpha"], a["alpha_err"]],
+        "gamma": [a["gamma"], a["gamma_err"]],
+        "m_conventional": a["m_conventional"],
+        "m_mr": a["m_mr"],
+        "mean_fpt_ms": f.get("mean_fpt_ms"),
+        "theory_mean_fpt_ms": f.get("theory_mean_fpt_ms"),
+    }
+    typer.echo(json.dumps(short, indent=1, default=float))
+    typer.echo(f"wrote {run_dir / 'analysis.json'} and {run_dir / 'analysis.png'}")
+
+
+#: the browser app lives in the repository next to the package (``visualization/``, not installed):
+#: ``neuroabm viz`` works from a checkout installed with ``pip install -e .``
+VIZ_APP = Path(__file__).resolve().parents[1] / "visualization" / "app.py"
+
+
+@app.command()
+def viz(
+    config: Annotated[Path | None, typer.Argument(help="TOML run configuration \\[default: the app's own]")] = None,
+    port: Annotated[int, typer.Option(help="port to serve on (0: any free port)", min=0, max=65535)] = 8765,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+) -> None:
+    """Watch the model live in the browser (Mesa SolaraViz): torus, raster, graph, avalanches, sliders."""
+    import os
+    import subprocess
+
+    if not VIZ_APP.is_file():
+        _fail(f"the browser app {VIZ_APP} is missing: it lives in the repository (install with pip install -e .)")
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    env.pop("NEUROABM_VIZ_CONFIG", None)
+    if config is not None:
+        try:
+            validate_params(load_config(config))  # fail here rather than in the browser
+        except ConfigError as exc:
+            _fail(str(exc))
+        env["NEUROABM_VIZ_CONFIG"] = str(config.resolve())  # read by visualization/components/controls.py
+    cmd = [sys.executable, "-m", "solara", "run", str(VIZ_APP), "--host", host, "--port", str(port)]
+    cmd += ["--no-open", "--production", "--no-check-version"]  # offline: no browser, no PyPI query
+    typer.echo(f"neuroabm viz: serving on http://{host}:{port}/ (Ctrl-C stops)")
+    try:
+        code = subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+@app.command()
 def params() -> None:
     """List every parameter with its section, default and allowed range."""
     from neuroabm.config.params import SECTIONS, Params, _allowed

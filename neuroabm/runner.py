@@ -2,7 +2,9 @@
 
 ``run_to_directory`` is what ``neuroabm run`` does: build, simulate with a progress bar, and write
 ``config.toml``, ``neurons.parquet``, ``spikes.parquet``, ``metrics.parquet``, ``summary.json`` and
-``report.png``, each atomically; with dopamine also ``field.npz`` and ``sites.parquet``.
+``report.png``, each atomically; with dopamine also ``field.npz`` and ``sites.parquet``; with
+``record_v`` also ``voltages.npz`` (``t_ms``, ``neuron``, ``v_mv``); with ``criticality_period_ms`` also
+``criticality.parquet`` (avalanche exponents and branching ratios per window).
 """
 
 from __future__ import annotations
@@ -73,12 +75,16 @@ def run_to_directory(params: Params, out_dir: str | Path, progress: bool = True)
         wall_s = progress_loop(model, enabled=progress)
         model.recorder.close()
     write_metrics(model, out / "metrics.parquet")
+    if model.voltage_recorder is not None:
+        model.voltage_recorder.write_npz(out / "voltages.npz")
     if model.da_recorder is not None:
         model.da_recorder.write_npz(out / "field.npz")
         write_parquet(model.da_recorder.sites_frame(), out / "sites.parquet")
     if model.graph_recorder is not None:
         write_parquet(model.graph_recorder.frame(), out / "graph_metrics.parquet")
         model.graph_recorder.snapshot()  # the final state (rewritten if a periodic one fell on it)
+    if model.criticality_recorder is not None:
+        write_parquet(model.criticality_recorder.frame(), out / "criticality.parquet")
     summary = summarize(model, wall_s=wall_s, build_s=build_s)
     write_json(summary, out / "summary.json")
     write_report(model, out / "report.png")

@@ -18,6 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 #: Biological time advanced by one ``model.step()``; ``model.time`` counts these, so it is in ms.
 STEP_MS = 1.0
+#: lags (bins) of the multistep-regression branching ratio fitted in each criticality window
+CRITICALITY_MR_LAGS = 100
+#: pieces the multistep regression cuts a window into (``branching_ratio_mr``'s ``n_trials``)
+CRITICALITY_MR_TRIALS = 10
 
 
 class ConfigError(ValueError):
@@ -43,12 +47,20 @@ class Params(BaseModel):
         "uniform", "network", "how sources are drawn: uniformly, or with a periodic Gaussian distance kernel"
     )
     sigma_mm: float = _p(0.1, "network", "width of the Gaussian connection kernel [mm]", gt=0.0, le=1000.0)
+    connectivity: Literal["fixed_indegree", "all_to_all"] = _p(
+        "fixed_indegree",
+        "network",
+        "k_exc + k_inh sources per neuron, or every neuron to every other (no self-connections; ignores k_*)",
+    )
     # [neuron]
     tau_m_ms: float = _p(20.0, "neuron", "membrane time constant [ms]", gt=0.0, le=10_000.0)
     v_th_mv: float = _p(20.0, "neuron", "firing threshold theta [mV] (rest is 0 mV)", ge=-1000.0, le=1000.0)
     v_reset_mv: float = _p(10.0, "neuron", "reset potential V_r [mV]", ge=-1000.0, le=1000.0)
     t_ref_ms: float = _p(2.0, "neuron", "absolute refractory period [ms]", ge=0.0, le=1000.0)
     leak: bool = _p(True, "neuron", "leaky integrate-and-fire; false = perfect integrator")
+    reset: Literal["set", "subtract"] = _p(
+        "set", "neuron", "after a spike V = v_reset_mv, or V -= v_th_mv - v_reset_mv (keeps the overshoot; Levina 2007)"
+    )
     v_init: Literal["uniform", "reset", "rest"] = _p(
         "uniform", "neuron", "initial V: uniform in [v_reset_mv, v_th_mv), all at v_reset_mv, or all at 0 mV"
     )
@@ -56,19 +68,46 @@ class Params(BaseModel):
     j_mv: float = _p(0.1, "synapse", "excitatory PSP amplitude J [mV] (delta synapses)", ge=0.0, le=100.0)
     g: float = _p(5.0, "synapse", "relative inhibitory strength: inhibitory PSP = -g J", ge=0.0, le=100.0)
     delay_ms: float = _p(1.5, "synapse", "synaptic delay D [ms], a multiple of dt_ms", gt=0.0, le=1000.0)
+    synapse_model: Literal["static", "depressing"] = _p(
+        "static", "synapse", "static weights, or depressing: PSP = weight x resource of the presynaptic neuron"
+    )
+    u_depress: float = _p(0.2, "synapse", "fraction of the resource used by a spike (Levina's u)", gt=0.0, le=1.0)
+    tau_rec_ms: float = _p(
+        30_000.0, "synapse", "recovery time constant of the resource [ms] (Levina's tau_J = 10 tau N)", gt=0.0, le=1e9
+    )
     # [drive]
-    drive: Literal["poisson", "white_noise"] = _p(
-        "poisson", "drive", "external drive: k_exc Poisson inputs of size J at eta*nu_thr, or white noise"
+    drive: Literal["poisson", "white_noise", "pulse"] = _p(
+        "poisson",
+        "drive",
+        "external drive: k_exc Poisson inputs of size J at eta*nu_thr, white noise, or pulses to one random neuron",
     )
     eta: float = _p(2.0, "drive", "Poisson drive rate relative to threshold rate, nu_ext / nu_thr", ge=0.0, le=100.0)
     mu_mv: float = _p(15.0, "drive", "white-noise mean input mu [mV]", ge=-1000.0, le=1000.0)
     sigma_mv: float = _p(5.0, "drive", "white-noise amplitude sigma [mV]", ge=0.0, le=1000.0)
+    pulse_mv: float = _p(
+        0.025, "drive", "pulse drive: input to the chosen neuron [mV] (Levina's I_ext)", ge=0.0, le=1000.0
+    )
+    pulse_period_ms: float = _p(
+        10.0,
+        "drive",
+        "pulse drive: one pulse every this many ms [ms], a multiple of dt_ms (Levina's tau)",
+        gt=0.0,
+        le=1e9,
+    )
     # [run]
     dt_ms: float = _p(0.1, "run", "integration time step [ms]; must divide the 1 ms model step", gt=0.0, le=1.0)
     duration_ms: float = _p(1000.0, "run", "biological time to simulate [ms], whole ms", gt=0.0, le=1e9)
     seed: int | None = _p(None, "run", "random seed; none draws one and records it", ge=0, le=2**63 - 1)
     metrics_period_ms: int = _p(
         10, "run", "interval of model-level metrics (population rate, mean V) [ms]", ge=1, le=10**9
+    )
+    record_v: int | list[int] = Field(
+        0,
+        description="membrane potentials to record: a number of evenly spaced neurons (0 = none) or a list of indices",
+        json_schema_extra={"section": "run", "allowed": "a count 0 .. n_exc + n_inh or a list of neuron indices"},
+    )
+    record_v_dt_ms: float = _p(
+        1.0, "run", "sampling interval of record_v [ms], a whole multiple of dt_ms", gt=0.0, le=1e9
     )
     # [dopamine] (REFERENCES.md §3): release sites, a diffusing field, feedback and rewards
     dopamine: bool = _p(False, "dopamine", "simulate dopamine release sites and the diffusing field")
@@ -158,6 +197,23 @@ class Params(BaseModel):
     snapshot_period_ms: int = _p(
         0, "graph", "interval of graph snapshots (snapshots/*.parquet) [ms]; 0 = the final one only", ge=0
     )
+    # [criticality] (REFERENCES.md §6): avalanches and branching ratio of each window (criticality.parquet)
+    criticality_period_ms: int = _p(
+        0, "criticality", "window and interval of the avalanche/branching analysis [ms]; 0 = off", ge=0, le=10**9
+    )
+    criticality_bin_ms: float = _p(
+        0.0,
+        "criticality",
+        "avalanche bin [ms], a multiple of dt_ms; 0 = the window's mean inter-event interval on the dt grid",
+        ge=0.0,
+        le=1e6,
+    )
+    criticality_mr_bin_ms: float = _p(
+        2.0, "criticality", "bin of the branching-ratio estimates [ms], a multiple of dt_ms", gt=0.0, le=1e6
+    )
+    criticality_neurons: int = _p(
+        0, "criticality", "analyse a fixed random set of this many neurons (like electrodes); 0 = all", ge=0
+    )
 
 
 #: section name -> parameter names, in declaration order.
@@ -176,6 +232,8 @@ def section_of(name: str) -> str:
 def _allowed(name: str) -> str:
     """Describe the allowed values of a parameter from its declared constraints."""
     field = Params.model_fields[name]
+    if "allowed" in (field.json_schema_extra or {}):  # a hand-written description (union types)
+        return field.json_schema_extra["allowed"]  # type: ignore[index]
     ann = field.annotation
     choices = getattr(ann, "__args__", None)
     if getattr(ann, "__origin__", None) is Literal or (choices and all(isinstance(c, str) for c in choices)):
@@ -227,10 +285,16 @@ def _cross_checks(p: Params) -> None:
         fail("duration_ms", p.duration_ms, f"a whole number of {STEP_MS:g} ms model steps")
     if p.v_reset_mv >= p.v_th_mv:
         fail("v_reset_mv", p.v_reset_mv, f"< v_th_mv = {p.v_th_mv:g} mV")
-    if p.k_exc > max(p.n_exc - 1, 0):
+    if p.connectivity == "all_to_all" and p.n_exc + p.n_inh > 20_000:
+        fail("connectivity", p.connectivity, "'fixed_indegree' above 20,000 neurons (all-to-all stores n^2 synapses)")
+    if p.connectivity == "fixed_indegree" and p.k_exc > max(p.n_exc - 1, 0):
         fail("k_exc", p.k_exc, f"<= n_exc - 1 = {p.n_exc - 1} (no self-connections)")
-    if p.k_inh > max(p.n_inh - 1, 0) and p.k_inh > 0:
+    if p.connectivity == "fixed_indegree" and p.k_inh > max(p.n_inh - 1, 0) and p.k_inh > 0:
         fail("k_inh", p.k_inh, f"<= n_inh - 1 = {max(p.n_inh - 1, 0)} (no self-connections)")
+    if p.drive == "pulse" and not _is_multiple(p.pulse_period_ms, p.dt_ms):
+        fail("pulse_period_ms", p.pulse_period_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms")
+    if p.synapse_model == "depressing" and p.plasticity:
+        fail("synapse_model", p.synapse_model, "'static' when plasticity = true (STDP acts on static weights)")
     if p.drive == "poisson" and p.eta > 0 and (p.k_exc == 0 or p.j_mv == 0):
         fail("eta", p.eta, "0 when k_exc or j_mv is 0 (the Poisson drive has k_exc inputs of size j_mv)")
     if p.kernel == "gaussian" and not math.isfinite(p.sigma_mm):
@@ -244,8 +308,30 @@ def _cross_checks(p: Params) -> None:
         fail("reward_delay_max_ms", p.reward_delay_max_ms, f">= reward_delay_min_ms = {p.reward_delay_min_ms:g}")
     if any(t < 0 for t in p.reward_times_ms):
         fail("reward_times_ms", p.reward_times_ms, "times >= 0 ms")
+    if not _is_multiple(p.record_v_dt_ms, p.dt_ms):
+        fail("record_v_dt_ms", p.record_v_dt_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms")
+    if isinstance(p.record_v, int) and not 0 <= p.record_v <= n:
+        fail("record_v", p.record_v, f"a count in 0 .. n_exc + n_inh = {n} or a list of neuron indices")
+    if isinstance(p.record_v, list) and (
+        len(set(p.record_v)) != len(p.record_v) or not all(0 <= i < n for i in p.record_v)
+    ):
+        fail("record_v", p.record_v, f"distinct neuron indices in 0 .. {n - 1}")
     if p.field_record_ms % p.field_dt_ms:
         fail("field_record_ms", p.field_record_ms, f"a multiple of field_dt_ms = {p.field_dt_ms}")
+    if not _is_multiple(p.criticality_bin_ms, p.dt_ms):
+        fail("criticality_bin_ms", p.criticality_bin_ms, f"0 or a whole multiple of dt_ms = {p.dt_ms:g} ms")
+    if not _is_multiple(p.criticality_mr_bin_ms, p.dt_ms):
+        fail("criticality_mr_bin_ms", p.criticality_mr_bin_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms")
+    if p.criticality_neurons > n:
+        fail("criticality_neurons", p.criticality_neurons, f"0 (all) .. n_exc + n_inh = {n}")
+    mr_window = 2 * CRITICALITY_MR_LAGS * CRITICALITY_MR_TRIALS * p.criticality_mr_bin_ms
+    if 0 < p.criticality_period_ms <= mr_window:
+        fail(
+            "criticality_period_ms",
+            p.criticality_period_ms,
+            f"0 (off) or > {mr_window:g} ms ({CRITICALITY_MR_TRIALS} pieces of > 2 x {CRITICALITY_MR_LAGS} "
+            "lags of criticality_mr_bin_ms for the multistep regression)",
+        )
     if p.plasticity and not p.dopamine:
         fail("plasticity", p.plasticity, "false unless dopamine = true (weights follow the local dopamine)")
     if p.structural and not p.plasticity:

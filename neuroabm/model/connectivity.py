@@ -121,6 +121,16 @@ def draw_sources_at(
     return np.where(own & (src >= targets), src + 1, src).astype(np.int32)
 
 
+def all_to_all_sources(n: int) -> np.ndarray:
+    """Every other neuron as a source of every neuron: shape (n, n - 1), row ``i`` = ``0 .. n-1`` without ``i``.
+
+    The connectivity of Levina, Herrmann & Geisel (2007) (REFERENCES.md §6); deterministic, no
+    self-connections, no multapses.
+    """
+    j = np.arange(max(n - 1, 0), dtype=np.int32)[None, :]
+    return j + (j >= np.arange(n, dtype=np.int32)[:, None])
+
+
 def draw_sources(
     rng: np.random.Generator,
     pos: np.ndarray,

@@ -45,6 +45,7 @@ def integrate_block(
     noise_sd: float | None,
     v_th: float,
     v_reset: float,
+    reset_subtract: bool,
     n_ref: int,
     j_ext: float,
     upper: np.ndarray | None,
@@ -66,7 +67,8 @@ def integrate_block(
 
     Per step: ``V <- drift + decay * V`` (+ white noise ``noise_sd * xi``) + external Poisson
     jumps ``j_ext * n`` + recurrent input from the ring; spike when ``V >= v_th``; reset and
-    clamp for ``n_ref`` steps, dropping input. With white noise, a crossing between grid points
+    clamp for ``n_ref`` steps, dropping input (``reset_subtract``: ``V -= v_th - v_reset`` instead of
+    ``V = v_reset``, keeping the overshoot, Levina et al. 2007). With white noise, a crossing between grid points
     is caught with the Brownian-bridge probability ``exp(-2 (th - V0)(th - V1) / noise_sd^2)``.
 
     ``bias_scale * bias[i]`` [mV per step] is a per-neuron depolarization, constant within the
@@ -124,7 +126,7 @@ def integrate_block(
                         isi_sq[i] += isi * isi
                     last_spike[i] = k
                     spike_count[i] += 1
-                    vi = v_reset
+                    vi = vi - (v_th - v_reset) if reset_subtract else v_reset
                     ri = n_ref
             v[i] = vi
             refr[i] = ri
@@ -145,13 +147,16 @@ def deliver_block(
     row_weight: np.ndarray,
     ring: np.ndarray,
     delay_steps: int,
+    spk_scale: np.ndarray | None = None,
 ) -> None:
     """Scatter the block's spikes into the delay ring, event-driven (only spiking rows are read).
 
     ``split[src, p]`` is the offset in row ``src`` of the first target of partition ``p``; each
     parallel task owns one target partition, so no two tasks write the same ring entry. Rows whose
     synapses all carry the same weight (``row_weight[src]`` not NaN) skip reading ``weights``,
-    halving the memory traffic of delivery.
+    halving the memory traffic of delivery. ``spk_scale`` (per spike entry, e.g. the efficacy of a
+    depressing synapse, :mod:`neuroabm.model.depression`) multiplies the weights of that spike;
+    ``None`` compiles the static path without it.
     """
     n_slots = ring.shape[0]
     n_parts = split.shape[1] - 1
@@ -165,9 +170,16 @@ def deliver_block(
                 a = indptr[src] + split[src, p]
                 b = indptr[src] + split[src, p + 1]
                 w = row_weight[src]
+                f = np.float32(1.0)
+                if spk_scale is not None:
+                    f = np.float32(spk_scale[base + e])
+                    w = w * f
                 if w == w:  # not NaN: one weight for the whole row
                     for q in range(a, b):
                         row[targets[q]] += w
+                elif spk_scale is not None:
+                    for q in range(a, b):
+                        row[targets[q]] += weights[q] * f
                 else:
                     for q in range(a, b):
                         row[targets[q]] += weights[q]

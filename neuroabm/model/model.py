@@ -23,17 +23,20 @@ from mesa.time import Priority, Schedule
 
 from neuroabm.config.params import STEP_MS, ConfigError, Params, validate_params
 from neuroabm.model.agents import Neuron, NeuronType
-from neuroabm.model.connectivity import draw_sources
+from neuroabm.model.connectivity import all_to_all_sources, draw_sources
+from neuroabm.model.depression import Depression
 from neuroabm.model.dopamine.system import DopamineSystem
 from neuroabm.model.kernels import deliver_block, gather_spikes, integrate_block
 from neuroabm.model.plasticity import PlasticitySystem
-from neuroabm.model.random_streams import poisson_table
+from neuroabm.model.random_streams import poisson_table, uniform
 from neuroabm.model.space import place_uniform, spatial_order
 from neuroabm.model.synapses import Synapses
+from neuroabm.recorders.criticality import CriticalityRecorder
 from neuroabm.recorders.dopamine import DopamineRecorder
 from neuroabm.recorders.graph import GraphRecorder
 from neuroabm.recorders.metrics import WindowRates, make_datacollector
 from neuroabm.recorders.spikes import SpikeRecorder
+from neuroabm.recorders.voltage import VoltageRecorder, select_neurons
 
 #: neurons per integration chunk (fixed, so results do not depend on the thread count)
 CHUNK_NEURONS = 256
@@ -119,7 +122,10 @@ class NeuroModel(mesa.Model):
         self.isi_sq = np.zeros(n)  # [steps^2]
 
     def _setup_synapses(self, p: Params) -> None:
-        sources = draw_sources(self.rng, self.positions, p.n_exc, p.k_exc, p.k_inh, p.side_mm, p.kernel, p.sigma_mm)
+        if p.connectivity == "all_to_all":
+            sources = all_to_all_sources(self.n_neurons)
+        else:
+            sources = draw_sources(self.rng, self.positions, p.n_exc, p.k_exc, p.k_inh, p.side_mm, p.kernel, p.sigma_mm)
         w_of_source = np.where(self.is_exc, p.j_mv, -p.g * p.j_mv).astype(np.float32)
         n_parts = max(2, numba.get_num_threads())
         self.synapses = Synapses.from_sources(sources, w_of_source, n_parts=n_parts)
@@ -128,6 +134,9 @@ class NeuroModel(mesa.Model):
         # [mV] pending recurrent input per future step; float32 halves the cache footprint of the
         # scatter (a row of 10k neurons is 40 kB) at a precision of 1e-7 relative
         self.ring = np.zeros((self.delay_steps, self.n_neurons), np.float32)
+        self.depression: Depression | None = None
+        if p.synapse_model == "depressing":  # one resource per presynaptic neuron: exact, see depression.py
+            self.depression = Depression(self.n_neurons, p.u_depress, p.tau_rec_ms, p.dt_ms)
 
     def _setup_drive(self, p: Params) -> None:
         dt, tau = p.dt_ms, p.tau_m_ms
@@ -143,6 +152,8 @@ class NeuroModel(mesa.Model):
                 self.drift = p.mu_mv * dt / tau
                 self.noise_sd = p.sigma_mv * math.sqrt(dt / tau)
             self.nu_ext_hz = 0.0
+        elif p.drive == "pulse":
+            self.nu_ext_hz = 0.0
         else:
             nu_thr_per_ms = p.v_th_mv / (p.j_mv * p.k_exc * tau) if p.k_exc and p.j_mv else 0.0
             self.nu_ext_hz = p.eta * nu_thr_per_ms * 1000.0
@@ -150,6 +161,18 @@ class NeuroModel(mesa.Model):
         self.poisson_on = lam > 0.0
         self.poisson_upper, self.poisson_guide = poisson_table(lam)
         self.key = np.uint64(self.rng.integers(0, 2**63))
+        # pulse drive: pulse m = 1, 2, ... reaches neuron floor(U_m n) at t = m T (end of step m T/dt - 1),
+        # U_m draw m of its own counter-based stream (only drawn with this drive: others stay bit-identical)
+        self.pulse_steps = round(p.pulse_period_ms / dt) if p.drive == "pulse" and p.pulse_mv > 0 else 0
+        self.pulse_key = np.uint64(self.rng.integers(0, 2**63)) if self.pulse_steps else np.uint64(0)
+        self.n_pulses = 0  # pulses delivered so far
+        # Perfect integrators without drift, noise, Poisson input, dopamine or refractoriness change only
+        # when input arrives: a block with no input in the ring, after a block without spikes, is skipped
+        # (exactly: nothing in it could change). Spikes are rare in pulse-driven networks (Levina 2007).
+        self.quiet_skip = (
+            not p.leak and self.drift == 0.0 and self.noise_sd == 0.0 and lam == 0.0 and not p.dopamine
+        ) and self.ref_steps == 0
+        self._busy_until = 0  # last step that may hold ring input or start with a neuron at threshold
 
     def _setup_recording(self, p: Params) -> None:
         n = self.n_neurons
@@ -158,8 +181,16 @@ class NeuroModel(mesa.Model):
         self.spikes_per_block = math.ceil(self.block_steps / (self.ref_steps + 1))
         self._spk_neuron = np.empty(n * self.spikes_per_block, np.int32)
         self._spk_step = np.empty(n * self.spikes_per_block, np.int64)
+        self._spk_scale = np.empty(n * self.spikes_per_block) if self.depression is not None else None
         self._chunk_n = np.zeros(n_chunks, np.int64)
         self.recorder = SpikeRecorder(p.dt_ms)
+        self.voltage_recorder: VoltageRecorder | None = None
+        v_ids = select_neurons(p.record_v, n)
+        if v_ids.size:  # samples at t = 0, record_v_dt_ms, ...; blocks end on sample steps (see step)
+            every = round(p.record_v_dt_ms / p.dt_ms)
+            capacity = round(p.duration_ms / p.dt_ms) // every + 1
+            self.voltage_recorder = VoltageRecorder(v_ids, every, p.dt_ms, capacity)
+            self.voltage_recorder.sample(self.k, self.v)
         if self.dopamine is not None:
             self.dopamine.attach(self.recorder)
         self.spike_totals = np.zeros(2, np.int64)  # [excitatory, inhibitory]
@@ -167,6 +198,7 @@ class NeuroModel(mesa.Model):
         self.datacollector = make_datacollector(dopamine=p.dopamine)
         self.da_recorder = DopamineRecorder(self) if p.dopamine else None
         self.graph_recorder = GraphRecorder(self) if p.plasticity else None
+        self.criticality_recorder = CriticalityRecorder(self) if p.criticality_period_ms > 0 else None
         self._last_collect_ms = 0.0
         period = float(p.metrics_period_ms)
         self.schedule_recurring(self._collect_metrics, Schedule(interval=period, start=period), Priority.LOW)
@@ -177,7 +209,12 @@ class NeuroModel(mesa.Model):
         done = 0
         while done < self.steps_per_ms:
             n_steps = min(self.block_steps, self.steps_per_ms - done)
+            vrec = self.voltage_recorder
+            if vrec is not None:  # shorter blocks are exact: spikes still land in later steps
+                n_steps = min(n_steps, vrec.steps_to_next(self.k))
             self._advance_block(n_steps)
+            if vrec is not None and vrec.due(self.k):
+                vrec.sample(self.k, self.v)
             done += n_steps
         if self.time >= self.params.duration_ms:
             self.running = False
@@ -186,10 +223,15 @@ class NeuroModel(mesa.Model):
 
     def _advance_block(self, n_steps: int) -> None:
         p = self.params
+        if self.pulse_steps:
+            self._inject_pulses(n_steps)
+        if self.quiet_skip and self.k > self._busy_until:
+            self.k += n_steps
+            return
         integrate_block(
             self.v, self.refr, self.ring, self.k, n_steps,
             self.decay, self.drift, self.noise_sd if self.noise_sd > 0 else None,
-            p.v_th_mv, p.v_reset_mv, self.ref_steps,
+            p.v_th_mv, p.v_reset_mv, p.reset == "subtract", self.ref_steps,
             p.j_mv, self.poisson_upper if self.poisson_on else None, self.poisson_guide,
             *(self.dopamine.bias() if self.dopamine is not None else (None, 0.0)), self.key,
             self.chunk_lo, self.spikes_per_block, self._spk_neuron, self._spk_step, self._chunk_n,
@@ -208,15 +250,31 @@ class NeuroModel(mesa.Model):
         if n_new and self.plasticity is not None:
             self.plasticity.on_block(rec.step[start : rec.pos], rec.neuron[start : rec.pos])
         if n_new:
+            self._busy_until = max(self._busy_until, self.k + n_steps - 1 + self.delay_steps)
             n_e = int(np.count_nonzero(rec.neuron[start : rec.pos] < self.n_exc))
             self.spike_totals[0] += n_e
             self.spike_totals[1] += n_new - n_e
             syn = self.synapses
+            if self.depression is not None:  # efficacy of each spike, then its depression
+                self.depression.apply(
+                    self._spk_neuron, self._spk_step, self.chunk_lo, self._chunk_n, self.spikes_per_block,
+                    self._spk_scale,
+                )  # fmt: skip
             deliver_block(
                 self._spk_neuron, self._spk_step, self.chunk_lo, self._chunk_n, self.spikes_per_block,
                 syn.indptr, syn.split, syn.targets, syn.weights, syn.row_weight, self.ring, self.delay_steps,
+                self._spk_scale,
             )  # fmt: skip
         self.k += n_steps
+
+    def _inject_pulses(self, n_steps: int) -> None:
+        """Add the drive pulses falling in steps ``k .. k + n_steps - 1`` to the ring (applied in their step)."""
+        n_slots = self.ring.shape[0]
+        while (self.n_pulses + 1) * self.pulse_steps - 1 < self.k + n_steps:
+            self.n_pulses += 1
+            target = int(uniform(self.pulse_key, np.uint64(self.n_pulses)) * self.n_neurons)
+            self.ring[(self.n_pulses * self.pulse_steps - 1) % n_slots, target] += self.params.pulse_mv
+            self._busy_until = max(self._busy_until, self.n_pulses * self.pulse_steps - 1)
 
     def _collect_metrics(self) -> None:
         self.window_rates.update(self)
@@ -261,6 +319,15 @@ class NeuroModel(mesa.Model):
     def neuron(self, index: int) -> Neuron:
         """The agent viewing neuron ``index``."""
         return self.neuron_list[index]
+
+    def voltages(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Recorded membrane potentials ``(t_ms, neuron_ids, V)``: (n_t,), (n_rec,), (n_t, n_rec) [ms, -, mV].
+
+        Sampled every ``record_v_dt_ms`` from t = 0 (the state after that many ms); empty without ``record_v``.
+        """
+        if self.voltage_recorder is None:
+            return np.empty(0), np.empty(0, np.int64), np.empty((0, 0), np.float32)
+        return self.voltage_recorder.voltages()
 
     def spikes(self) -> tuple[np.ndarray, np.ndarray]:
         """Recorded spikes ``(t_ms, neuron)``, sorted by time."""

@@ -6,10 +6,23 @@
 - :mod:`~neuroabm.theory.heat_kernel`: the periodic heat kernel (continuum and lattice) with decay.
 - :mod:`~neuroabm.theory.first_passage`: inverse Gaussian first passage of a perfect integrator
   and the method-of-images occupation density.
+- :mod:`~neuroabm.theory.branching_process`: Galton-Watson and driven branching processes with
+  their exact size, duration and mean-size laws (the avalanche reference, section 6).
+- :mod:`~neuroabm.theory.fokker_planck`: numerical Fokker–Planck first passage of the LIF (or
+  perfect integrator) with white noise: F(t), S(t), P(V, t) and the mean first-passage time.
 
 All functions are pure; the formulas are in the project's REFERENCES (sections 1-3).
 """
 
+from neuroabm.theory.branching_process import (
+    avalanche_activity,
+    borel_pmf,
+    driven_branching_process,
+    galton_watson_avalanches,
+    gw_duration_pmf,
+    gw_mean_size_given_duration,
+    subsampled_regression_slope,
+)
 from neuroabm.theory.brunel import brunel_input, brunel_rate, nu_threshold_hz
 from neuroabm.theory.first_passage import (
     image_occupation_density,
@@ -18,13 +31,27 @@ from neuroabm.theory.first_passage import (
     inverse_gaussian_mean,
     inverse_gaussian_pdf,
 )
+from neuroabm.theory.fokker_planck import (
+    FokkerPlanckSolution,
+    fokker_planck_first_passage,
+    fokker_planck_mean_fpt_ms,
+)
 from neuroabm.theory.heat_kernel import lattice_heat_kernel, periodic_heat_kernel
 from neuroabm.theory.isi_cv import isi_cv
 from neuroabm.theory.siegert import siegert_mean_isi_ms, siegert_rate
 
 __all__ = [
+    "FokkerPlanckSolution",
+    "avalanche_activity",
+    "borel_pmf",
     "brunel_input",
     "brunel_rate",
+    "driven_branching_process",
+    "fokker_planck_first_passage",
+    "fokker_planck_mean_fpt_ms",
+    "galton_watson_avalanches",
+    "gw_duration_pmf",
+    "gw_mean_size_given_duration",
     "image_occupation_density",
     "inverse_gaussian_cdf",
     "inverse_gaussian_cv",
@@ -36,4 +63,5 @@ __all__ = [
     "periodic_heat_kernel",
     "siegert_mean_isi_ms",
     "siegert_rate",
+    "subsampled_regression_slope",
 ]

@@ -1,0 +1,1 @@
+"""Reproductions of published experiments, runnable as modules (``python -m neuroabm.experiments.<name>``)."""

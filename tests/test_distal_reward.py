@@ -1,0 +1,58 @@
+"""Izhikevich (2007) distal reward, shortened: the rewarded synapse leaves the distribution; the control's does not.
+
+The published experiment runs an hour of biology (``runs/distal_reward.toml``); here the same
+network, drive, plasticity and reward schedule run for 12 minutes. With ~10^2 rewards the pair's
+weight has grown by a sum of ~10^2 positive increments, while every other synapse has taken ~10^2
+increments of random sign (its eligibility when a pulse arrives is uncorrelated with the pulse), so
+the pair is expected several standard deviations above the others (signal ~ n, spread ~ sqrt(n)).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neuroabm.config import ConfigError, load_config, validate_params
+from neuroabm.experiments.distal_reward import first_pair, pair_slot, run_with_control
+from neuroabm.model.model import NeuroModel
+
+CONFIG = Path(__file__).parents[1] / "runs" / "distal_reward.toml"
+
+
+def published_params(**overrides):
+    return validate_params({**load_config(CONFIG), **overrides})
+
+
+def test_config_is_the_published_scale_and_its_pair_is_a_plastic_synapse():
+    p = published_params()
+    assert (p.n_exc, p.n_inh, p.k_exc + p.k_inh) == (800, 200, 100)
+    assert (p.a_minus / p.a_plus, p.tau_plus_ms, p.tau_c_ms, p.tau_da_ms, p.w_max_mv) == (1.5, 20.0, 1000.0, 200.0, 4.0)
+    assert (p.reward_delay_min_ms, p.reward_delay_max_ms, p.reward_window_ms) == (1000.0, 3000.0, 20.0)
+    # tonic level and reward pulse of the paper: 0.01 uM and 0.5 uM, spread over the 1 mm^2 torus
+    assert p.n_sites * p.release_tonic * p.tau_da_ms / p.side_mm**2 == pytest.approx(0.01)
+    assert p.n_sites * p.reward_amount / p.side_mm**2 == pytest.approx(0.5)
+    model = NeuroModel(**{**p.model_dump(), "duration_ms": 1.0})
+    assert tuple(p.reward_pair) == first_pair(model)
+    assert model.synapses.targets[pair_slot(model, *p.reward_pair)] == p.reward_pair[1]
+    with pytest.raises(ConfigError, match=r"reward_pair = \[900, 0\]: no plastic synapse"):
+        pair_slot(model, 900, 0)  # inhibitory synapses are not plastic
+
+
+@pytest.mark.slow
+def test_rewarded_synapse_ends_clearly_above_the_others_and_the_control_does_not_single_it_out():
+    rewarded, control = run_with_control(published_params(duration_ms=720_000.0))
+    # the pair fired in order often enough to be rewarded ~100 times; the control saw pair events too
+    assert rewarded.n_rewards >= 50
+    assert control.n_pair_events >= 30
+    # rewarded: above the 99th percentile of all other excitatory synapses and > 3 sd above their mean
+    assert rewarded.percentile > 99.0
+    assert rewarded.z_score > 3.0
+    # ... while the rest of the distribution stays low (tonic dopamine changes nothing on its own)
+    assert np.median(rewarded.w_others_mv) < 1.0 + 0.05
+    assert rewarded.w_pair_mv > 1.5 * np.percentile(rewarded.w_others_mv, 90)
+    # control: no dopamine pulses, so the pair's synapse is an ordinary member of the distribution
+    assert control.percentile < 99.0
+    assert abs(control.z_score) < 3.0
+    assert control.w_pair_t_mv[-1] < rewarded.w_pair_t_mv[-1] - 0.5
