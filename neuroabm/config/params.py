@@ -194,6 +194,19 @@ class Params(BaseModel):
     graph_period_ms: int = _p(
         1000, "graph", "interval of graph metrics (graph_metrics.parquet) with plasticity [ms]; 0 = none", ge=0
     )
+    graph_heavy_every: int = _p(
+        20,
+        "graph",
+        "clustering and modularity on the first graph record and every n-th after it (NaN in between)",
+        ge=1,
+        le=10**9,
+    )
+    graph_clustering_sample: int = _p(
+        1000, "graph", "neurons sampled (seeded, fixed) for the average clustering; 0 = all (exact)", ge=0
+    )
+    graph_warm_start: bool = _p(
+        True, "graph", "Louvain starts from the previous record's partition (false: from singletons each time)"
+    )
     snapshot_period_ms: int = _p(
         0, "graph", "interval of graph snapshots (snapshots/*.parquet) [ms]; 0 = the final one only", ge=0
     )

@@ -32,7 +32,8 @@ def plot_graph_metrics(ax: plt.Axes, model: NeuroModel) -> None:
         ax.set_axis_off()
         return
     for name, label in (("weight_mean_mv", "mean weight"), ("clustering", "clustering"), ("modularity", "modularity")):
-        ax.plot(df["t_ms"], df[name], marker=".", label=label)
+        col = df[["t_ms", name]].dropna()  # clustering and modularity are computed on every n-th record only
+        ax.plot(col["t_ms"], col[name], marker=".", label=label)
     ax.set(xlabel="time [ms]", title="Graph metrics over time")
     ax.legend(frameon=False, fontsize=8)
 
