@@ -6,8 +6,8 @@ raster, graph, avalanches), encoded as the image the browser receives. Timed per
 warm-up of ``--warmup-ms`` of biology (numba compilation, the first full draws, the spike window
 filling); reported as median, 90th percentile and maximum, and split into model and views. The
 slow steps are the ones where the model records graph metrics (every ``graph_period_ms``) or the
-avalanche panel refits (every 500 ms of biology). Not included: Solara's diff and the websocket to
-the browser (``tests/test_viz_browser.py`` measures the click-to-update time in a real browser).
+avalanche panel refits (every 500 ms of biology). Not included: Solara and the websocket to the
+browser (``benchmarks/bench_viz_browser.py`` measures the click-to-update time in a real browser).
 
 Usage: python benchmarks/bench_viz.py [--n 1000 5000] [--ms 20] [--steps 150] [--warmup-ms 2000] [--threads 1]
 """

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import ipyvuetify as v
 import ipywidgets
+import matplotlib
 import numpy as np
 import PIL.Image
 import pytest
@@ -22,11 +23,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # visualization/ l
 
 from neuroabm.config import ConfigError
 from neuroabm.config.params import STEP_MS
-from visualization.app import MS_PER_STEP_CLICK, Page
+from visualization.app import MS_PER_STEP_CLICK, Layout, Page
 from visualization.components.avalanches import AvalancheFigure, log_binned_pmf
 from visualization.components.controls import VIZ_DEFAULTS, VizModel, base_params, model_params, resize
-from visualization.components.figure import DPI, LiveFigure
-from visualization.components.raster import SPAN_MS, RasterFigure, population_rate, raster_rows
+from visualization.components.figure import DPI, LiveFigure, level
+from visualization.components.layout import SIDEBAR_PX
+from visualization.components.raster import (
+    EXC_RGB,
+    INH_RGB,
+    SPAN_MS,
+    RasterFigure,
+    population_rate,
+    raster_rows,
+    spike_pixels,
+)
 from visualization.components.spike_window import SpikeWindow
 from visualization.components.torus import MAX_DRAWN, TorusFigure, drawn_subset
 
@@ -46,7 +56,7 @@ def small_viz_model(**overrides) -> VizModel:
 def render_app(model: solara.Reactive[VizModel]):
     @solara.component
     def App():
-        with solara.AppLayout():  # Mesa's controls sit in the sidebar, which needs an app layout
+        with Layout():  # the app's own layout (solara's router uses it): Mesa's controls go to its sidebar
             Page(model)
 
     _, rc = solara.render(App(), handle_error=False)
@@ -63,6 +73,11 @@ def texts(widget) -> list[str]:
     for child in getattr(widget, "children", ()) or ():
         out.extend([child] if isinstance(child, str) else texts(child))
     return out
+
+
+def status_text(rc, view: str) -> str:
+    """The status line above a view's image."""
+    return rc.find(v.Html, class_=f"neuroabm-{view}-status").widget.children[0]
 
 
 def time_text(rc) -> str:
@@ -85,6 +100,20 @@ def test_page_builds_and_step_advances_model_time():
     assert time_text(rc) == f"Time: {3 * MS_PER_STEP_CLICK * STEP_MS:.1f}"
 
 
+def test_sidebar_holds_the_controls_and_the_main_area_the_views():
+    rc = render_app(solara.reactive(small_viz_model()))
+    drawer = rc.find(v.NavigationDrawer)
+    # a number of pixels: Vuetify 3 keeps that much room free for the drawer (a CSS width such as
+    # solara's "min-content" becomes NaN, and the drawer covers the content)
+    assert drawer.widget.width == SIDEBAR_PX and isinstance(SIDEBAR_PX, int)
+    assert drawer.widget.v_model is True  # open at first
+    drawer.find(v.Btn, children=["Step"]).assert_single()  # Mesa's controls are in the sidebar ...
+    assert not drawer.find(ipywidgets.Image).widgets
+    assert len(rc.find(v.Main).find(ipywidgets.Image).widgets) == 4  # ... the four views in the main area
+    rc.find(v.Btn, class_="neuroabm-menu").widget.click()  # the menu button closes it
+    assert drawer.widget.v_model is False
+
+
 def test_reset_rebuilds_the_model_with_the_slider_values():
     model = solara.reactive(small_viz_model())
     rc = render_app(model)
@@ -101,6 +130,26 @@ def test_reset_rebuilds_the_model_with_the_slider_values():
     assert time_text(rc) == "Time: 0.0"
     rc.find(v.Btn, children=["Step"]).widget.click()  # the views follow the new model
     assert new.time == MS_PER_STEP_CLICK * STEP_MS
+    assert status_text(rc, "torus").startswith(f"t = {new.time / 1000:.2f} s: ") and "of 500 fired" in status_text(
+        rc, "torus"
+    )
+
+
+def test_a_step_updates_the_views_in_place():
+    model = solara.reactive(small_viz_model())
+    rc = render_app(model)
+    images = {w._dom_classes[0]: w for w in _image_widgets(rc)}
+    before = {name: w.value for name, w in images.items()}
+    renders = rc.render_count
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    # a step re-renders SolaraViz's sidebar (its time display) at most once; the views' widgets are
+    # not rebuilt but set in place
+    assert rc.render_count <= renders + 1
+    assert {w._dom_classes[0]: w for w in _image_widgets(rc)} == images
+    assert images["neuroabm-torus"].value != before["neuroabm-torus"]
+    assert images["neuroabm-raster"].value != before["neuroabm-raster"]
+    assert time_text(rc) == f"Time: {MS_PER_STEP_CLICK * STEP_MS:.1f}"
+    assert status_text(rc, "raster").startswith("last 1 s: mean rate ")
 
 
 def test_sliders_start_at_the_base_configuration(tmp_path, monkeypatch):
@@ -189,6 +238,57 @@ def test_raster_rate_counts_every_spike_of_the_last_second():
     assert round(rate.sum() * model.n_neurons * 5.0 / 1000.0) == n_last
     assert fig.mean_rate_hz == pytest.approx(n_last / (model.n_neurons * SPAN_MS / 1000.0), rel=1e-12)
     assert centres[0] == model.time - SPAN_MS + 2.5 and centres[-1] == model.time - 2.5
+
+
+def test_torus_heatmap_colours_each_node_by_the_square_root_scale():
+    model = small_viz_model()
+    run_to(model, 200)
+    fig = TorusFigure()
+    fig.render(model)
+    values = model.dopamine.field.values
+    c_max = level(float(values.max()))  # the colour bar's top: a power of 2 uM
+    assert fig.heat.get_clim() == (0.0, c_max)
+    magma = matplotlib.colormaps["magma"]
+    expected = magma(np.sqrt(values.T / c_max), bytes=True)  # node (i, j) at x = i h: column i of the image
+    lut = magma(np.linspace(0.0, 1.0, magma.N), bytes=True).astype(int)
+    # the same 256-entry lookup table: a value on a bin edge may fall into the neighbouring bin
+    # (sqrt rounded differently), so allow one step of the table
+    one_step = np.abs(np.diff(lut, axis=0)).max()
+    np.testing.assert_allclose(fig.heat.get_array().astype(int), expected.astype(int), atol=one_step)
+
+
+def test_spike_pixels_put_time_on_columns_and_rows_bottom_up():
+    t = np.array([0.0, -500.0, -999.9, -0.1])
+    row = np.array([0, 19, 10, 9])
+    i, j = spike_pixels(t, row, n_rows=20, shape=(10, 100), span_ms=1000.0)
+    # 10 ms per column: now is in the last column, 500 ms ago starts column 50, ~1 s ago is column 0;
+    # 2 rows per pixel row, raster row 0 at the bottom (pixel row 9), row 19 at the top
+    np.testing.assert_array_equal(j, [99, 50, 0, 99])
+    np.testing.assert_array_equal(i, [9, 0, 4, 5])
+
+
+def test_raster_colours_exactly_the_pixels_of_last_seconds_spikes():
+    model = small_viz_model()
+    run_to(model, 1300)
+    fig = RasterFigure()
+    fig.render(model)
+    rows, cols = fig.inner
+    inside = np.asarray(fig.fig.canvas.buffer_rgba())[rows, cols, :3]
+    # the spikes from the recorder (sorted and flushed: an independent path to the same spikes)
+    t, n = model.spikes()
+    last = t > model.time - SPAN_MS
+    row = raster_rows(model.n_neurons)[n[last]]
+    i, j = spike_pixels(t[last] - model.time, row, model.n_neurons, inside.shape[:2])
+    exc = n[last] < model.n_exc
+
+    def pixel_set(mask):
+        return set(zip(*np.nonzero(mask), strict=True))
+
+    inh_pix = set(zip(i[~exc], j[~exc], strict=True))
+    assert pixel_set(np.all(inside == INH_RGB, axis=2)) == inh_pix  # inhibitory spikes are drawn on top
+    assert pixel_set(np.all(inside == EXC_RGB, axis=2)) == set(zip(i[exc], j[exc], strict=True)) - inh_pix
+    assert pixel_set(np.any(inside != 255, axis=2)) <= inh_pix | set(zip(i, j, strict=True))  # white elsewhere
+    assert "mean rate" in fig.status
 
 
 def test_large_networks_are_drawn_subsampled():

@@ -9,5 +9,7 @@ updated in place, turned into a JPEG per frame and shown by a small Solara compo
 - :mod:`.graphs`: graph metrics over time and the weight distribution;
 - :mod:`.avalanches`: the avalanche size distribution with its power-law fit, and the branching ratio;
 - :mod:`.controls`: the model class behind the sliders (``VizModel``) and the slider definitions;
-- :mod:`.spike_window`: the spikes of the last seconds, read from the model's recorder as it runs.
+- :mod:`.spike_window`: the spikes of the last seconds, read from the model's recorder as it runs;
+- :mod:`.live`: widgets updated in place after every step (no re-render of the page), the time counter;
+- :mod:`.layout`: the page's app bar, sidebar and main area.
 """

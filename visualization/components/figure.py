@@ -9,6 +9,12 @@ colour scale); that background is kept, and every other frame restores it and dr
 artists registered with :meth:`~LiveFigure.animate`. A frame is produced only when the
 :meth:`~LiveFigure.frame_key` changes, and encoded straight from the Agg buffer as JPEG (see
 :data:`JPEG_QUALITY`).
+
+Two more things keep a frame cheap: artists that are just pixels (a spike raster) may be written
+straight into the Agg buffer by :meth:`~LiveFigure.paint` instead of going through matplotlib, and
+text that changes every frame (a title with the time) is not drawn into the image (matplotlib's
+text layout and rendering cost 3-7 ms per line) but shown by the page above it as
+:attr:`~LiveFigure.status`.
 """
 
 from __future__ import annotations
@@ -18,21 +24,25 @@ import math
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import ipywidgets
+import numpy as np
 import PIL.Image
 import solara
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from mesa.visualization.utils import update_counter
 
 from neuroabm.model.model import NeuroModel
+from visualization.components.live import text_widget, use_step_updates
 
 #: resolution of every figure [dots per inch]
 DPI = 90
 #: JPEG quality of the frames: encoding takes ~1 ms where PNG (level 1) takes ~10 ms for the same
-#: 430 x 380 frame on the 2-core machine; at 90 with full-resolution colour, text and thin raster
-#: marks stay sharp
-JPEG_QUALITY = 90
+#: 430 x 380 frame on the 2-core machine; at 80 with full-resolution colour (no chroma subsampling)
+#: text and one-pixel raster marks stay sharp, and a frame is ~30% smaller than at 90 (torus
+#: ~60 kB instead of ~90 kB): less to send per click
+JPEG_QUALITY = 80
 
 
 def new_figure(width_in: float, height_in: float) -> Figure:
@@ -59,7 +69,8 @@ class LiveFigure:
     """A figure bound to one model at a time, blitted per frame, fully redrawn when its static key changes.
 
     Subclasses make their artists in ``__init__`` (after calling it), mark the per-frame ones with
-    :meth:`animate`, set up per-model artists in :meth:`bind` and update them in :meth:`update`.
+    :meth:`animate`, set up per-model artists in :meth:`bind` and update them in :meth:`update`
+    (which may also set :attr:`status`, a line of text the page shows above the image).
     """
 
     size_in: tuple[float, float] = (5.0, 4.0)
@@ -74,6 +85,7 @@ class LiveFigure:
         self._image = b""
         self.n_frames = 0  # frames produced
         self.n_full = 0  # of which full redraws
+        self.status = ""  # shown above the image
 
     def animate(self, *artists: Artist) -> None:
         """Draw these artists on every frame, over the kept background."""
@@ -95,6 +107,21 @@ class LiveFigure:
         """The background is redrawn when this changes (called after :meth:`update`); default: every frame."""
         return self.n_frames
 
+    def paint(self, rgba: np.ndarray) -> None:
+        """Write pixels into the frame, over the background and under the animated artists.
+
+        Args:
+            rgba: the Agg buffer, ``(height, width, 4)`` uint8, first row at the top (a view: write in place).
+
+        """
+
+    def inner_pixels(self, ax: Axes) -> tuple[slice, slice]:
+        """Rows and columns of the buffer inside ``ax``'s frame (the frame's lines excluded)."""
+        height = self.fig.canvas.get_width_height()[1]
+        x0, y0, x1, y1 = ax.get_window_extent().extents  # display pixels, y up
+        rows = slice(height - math.floor(y1) + 1, height - math.ceil(y0) - 1)
+        return rows, slice(math.ceil(x0) + 1, math.floor(x1) - 1)
+
     def render(self, model: NeuroModel) -> bytes:
         """JPEG bytes of the figure for ``model`` now (cached while the frame key is unchanged)."""
         if model is not self._model:
@@ -113,6 +140,7 @@ class LiveFigure:
             self.n_full += 1
         else:
             canvas.restore_region(self._background)
+        self.paint(np.asarray(canvas.buffer_rgba()))
         for artist in self.dynamic:
             self.fig.draw_artist(artist)
         self._image = image_bytes(self.fig)
@@ -121,21 +149,39 @@ class LiveFigure:
         return self._image
 
 
+#: the status line above each view
+_STATUS_STYLE = "font-size: 14px; text-align: center"
+
+
 def figure_component(make: Callable[[], LiveFigure], css_class: str, caption: str) -> Callable[..., Any]:
     """A Solara component ``View(model)`` showing a :class:`LiveFigure` made by ``make``.
 
-    The component re-renders whenever Mesa's controller steps or resets the model (it reads Mesa's
-    ``update_counter``); the image carries the CSS class ``css_class`` (for tests and styling).
+    The image and the status line above it are widgets made once and updated in place after every
+    step of the model (:func:`~visualization.components.live.use_step_updates`): a step changes
+    their values and nothing else on the page. The image carries the CSS class ``css_class``, the
+    status line ``css_class-status`` (for tests and styling).
     """
 
     @solara.component
     def View(model: NeuroModel) -> None:
-        update_counter.get()
         live = solara.use_memo(make, [])
-        image = live.render(model)
+        image = solara.use_memo(lambda: _image_widget(css_class), [])
+        status = solara.use_memo(lambda: text_widget(f"{css_class}-status", _STATUS_STYLE), [])
+
+        def show() -> None:
+            image.value = live.render(model)  # the same bytes while the frame is unchanged: nothing sent
+            status.children = [live.status]
+
+        use_step_updates(model, show)
         with solara.Column(gap="2px"):
-            solara.Image(image, format="jpeg", width="100%", classes=[css_class])
+            solara.Column(children=[status, image], gap="0px")
             solara.Text(caption, style={"font-size": "12px", "color": "#555"})
 
     View.__name__ = View.__qualname__ = f"{make.__name__}View"
     return View
+
+
+def _image_widget(css_class: str) -> ipywidgets.Image:
+    image = ipywidgets.Image(format="jpeg", layout=ipywidgets.Layout(width="100%"))
+    image.add_class(css_class)
+    return image
