@@ -7,6 +7,10 @@ Prints, against the static network (same config, no dopamine, no plasticity; run
   of the run at the default graph_period_ms and graph_heavy_every (target <= 10 %).
 
 Usage: python benchmarks/bench_plasticity.py [--repeats 3] [--duration 1000]
+
+On a machine whose cores are shared with other busy processes, run it with NUMBA_NUM_THREADS=1 too:
+with more threads than free cores, every parallel region waits for a descheduled thread (several per
+millisecond of biology), which swamps both timings and makes the ratio meaningless.
 """
 
 from __future__ import annotations

@@ -148,6 +148,7 @@ def deliver_block(
     ring: np.ndarray,
     delay_steps: int,
     spk_scale: np.ndarray | None = None,
+    first_src: int = 0,
 ) -> None:
     """Scatter the block's spikes into the delay ring, event-driven (only spiking rows are read).
 
@@ -156,7 +157,8 @@ def deliver_block(
     synapses all carry the same weight (``row_weight[src]`` not NaN) skip reading ``weights``,
     halving the memory traffic of delivery. ``spk_scale`` (per spike entry, e.g. the efficacy of a
     depressing synapse, :mod:`neuroabm.model.depression`) multiplies the weights of that spike;
-    ``None`` compiles the static path without it.
+    ``None`` compiles the static path without it. Sources below ``first_src`` are skipped (the
+    plastic rows, which the STDP kernel delivers in its own pass over them).
     """
     n_slots = ring.shape[0]
     n_parts = split.shape[1] - 1
@@ -166,6 +168,8 @@ def deliver_block(
             base = chunk_lo[c] * cap
             for e in range(chunk_n[c]):
                 src = spk_neuron[base + e]
+                if src < first_src:
+                    continue
                 row = ring[(spk_step[base + e] + delay_steps) % n_slots]
                 a = indptr[src] + split[src, p]
                 b = indptr[src] + split[src, p + 1]

@@ -264,6 +264,7 @@ class NeuroModel(mesa.Model):
                 self._spk_neuron, self._spk_step, self.chunk_lo, self._chunk_n, self.spikes_per_block,
                 syn.indptr, syn.split, syn.targets, syn.weights, syn.row_weight, self.ring, self.delay_steps,
                 self._spk_scale,
+                self.n_exc if self.plasticity is not None else 0,  # the plastic rows were delivered by on_block
             )  # fmt: skip
         self.k += n_steps
 

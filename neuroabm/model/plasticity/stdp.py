@@ -20,7 +20,7 @@ store in its own (source-major) order:
   form; between two touches a weight changes by ``eta_da C (Psi_j(t) - Psi_j(t_last))``;
 - **depression** is applied at each pre spike, row by row (sequential memory);
 - **potentiation is deferred**: a post spike of ``j`` at ``t_k`` is appended to ``j``'s history
-  ``(t_k, e_k = exp(-(t_k - t_tr)/tau_plus + (t_k - t_ref)/tau_c), Psi_j(t_k))``. A synapse
+  ``(t_k, e_k = exp(-(t_k - t_tr)/tau_plus + (t_k - t_ref)/tau_c), e_k Psi_j(t_k))``. A synapse
   ``i -> j`` collects it the next time it is touched (the next spike of ``i``, or the flush;
   post spikes at the same time step as that pre spike are appended first, and collected with the
   pre trace from before it, so equal times never pair):
@@ -33,7 +33,17 @@ store in its own (source-major) order:
 Clamping at the bounds is applied at each touch (exact unless a weight would cross a bound and
 come back between two touches). The block kernel runs in parallel over the target partitions of
 the store: a synapse, and the history of its target, are only touched by the task that owns the
-target, so results do not depend on the thread count.
+target, so results do not depend on the thread count. It also delivers the plastic rows' spikes
+in the same pass (one walk over those rows per spike instead of two).
+
+Cost (Brunel-10k, ~280 million plastic synapse touches per biological second): per synapse the
+kernel reads its target's packed state (two cache lines, usually the only per-target read: a
+target rarely fired more than twice since the synapse's last touch) and streams 14 bytes in and
+12 out. Both are latency bound, so the targets' state a few synapses ahead and the first lines of
+the next row piece are prefetched. The row loop is one numba function called per row piece
+(:func:`_touch_row`) with every per-synapse step written out in it: numba-level inlining of
+helpers that take arrays (``inline="always"``) adds reference-count calls per synapse, which cost
+more than the update itself.
 """
 
 from __future__ import annotations
@@ -43,8 +53,13 @@ import math
 import numba as nb
 import numpy as np
 
+from neuroabm.model.plasticity.prefetch import prefetch
 
-@nb.njit(cache=True, inline="always")
+#: synapses ahead whose target's packed state is prefetched (a few hundred ns of work ahead)
+PREFETCH_AHEAD = 12
+
+
+@nb.njit(cache=True)
 def _trace_before(ref, j, t, first, nxt, ev_t, jump):
     """Referenced trace of neuron ``j`` including its spikes of this block strictly before ``t``."""
     v = ref[j]
@@ -55,38 +70,92 @@ def _trace_before(ref, j, t, first, nxt, ev_t, jump):
     return v
 
 
-@nb.njit(cache=True, inline="always")
-def _catch_up(q, j, psi, nstate, t_after, t_before, x_pre, weights, elig, psi_last, hist, hist_n, a_plus, eta, w_max):
-    """Bring synapse ``q`` (target ``j``) up to the dopamine integral ``psi``.
-
-    The post spikes of ``j`` in ``(t_after, t_before]`` are collected as potentiation, with the
-    referenced pre trace ``x_pre``.
-    """
+@nb.njit(cache=True)
+def _older_pending(hist, hist_n, j, n_packed, t_after):
+    """``(sum e_k, sum e_k Psi_k)`` over the history entries of ``j`` after ``t_after``, but the newest ``n_packed``."""
     s_e = 0.0
     s_ep = 0.0
-    if nstate[j, 3] > t_after:  # something new since the last touch
-        if nstate[j, 6] <= t_after and nstate[j, 3] <= t_before:  # only the newest: it is in nstate too
-            s_e = nstate[j, 4]
-            s_ep = nstate[j, 4] * nstate[j, 5]
+    k = hist_n[j] - 1 - n_packed
+    while k >= 0 and hist[j, k, 0] > t_after:
+        s_e += hist[j, k, 1]
+        s_ep += hist[j, k, 2]
+        k -= 1
+    return s_e, s_ep
+
+
+@nb.njit(cache=True, fastmath={"contract"}, boundscheck=False)
+def _touch_row(
+    a, b, targets, weights, elig, psi_last, nstate, hist, hist_n, et, t_after, gain, a_minus, gm, gc, eta, w_max,
+    rebase, shrink, ring, slot,
+) -> None:  # fmt: skip
+    """Catch up synapses ``a .. b - 1`` of one source, then depress them or re-reference them.
+
+    Catch-up: the weight integral since the last touch, and the potentiation by the post spikes
+    of each target after ``t_after`` (the source's last touch), with ``gain`` = A+ times the
+    source's referenced trace. ``Psi_j`` now is ``nstate[j, 0] + nstate[j, 1] et``. Then,
+    at a pre spike (``rebase`` False): depression ``A- y_j gm gc`` and, with ``ring``, delivery of
+    the new weight into ``ring[slot]``; at a flush (``rebase`` True): the eligibility scaled by
+    ``shrink`` and ``psi_last`` zeroed (re-referenced to now).
+
+    The two newest post spikes of a target are packed in ``nstate[j]`` (columns 3-5: t, e, e Psi
+    of the newest; 6: t of the second; 7: t of the third; 8, 9: e, e Psi of the second) and are
+    selected by arithmetic, not branches; older ones (rare) are read from the history. A narrow
+    ``nstate`` of 8 columns packs only the newest (column 6 is then the second's time).
+    """
+    wide = nstate.shape[1] >= 10
+    t_older = 7 if wide else 6  # time of the newest entry that is not packed
+    n_packed = 2 if wide else 1
+    for q in range(a, b):
+        if q + PREFETCH_AHEAD < b:
+            ahead = np.int64(targets[q + PREFETCH_AHEAD])
+            prefetch(nstate, (ahead, 0))
+            if wide:
+                prefetch(nstate, (ahead, 8))
+        j = np.int64(targets[q])
+        psi = nstate[j, 0] + nstate[j, 1] * et
+        y = nstate[j, 2]
+        f1 = np.float64(nstate[j, 3] > t_after)
+        s_e = f1 * nstate[j, 4]
+        s_ep = f1 * nstate[j, 5]
+        if wide:
+            f2 = np.float64(nstate[j, 6] > t_after)
+            s_e += f2 * nstate[j, 8]
+            s_ep += f2 * nstate[j, 9]
+        if nstate[j, t_older] > t_after:
+            o_e, o_ep = _older_pending(hist, hist_n, j, n_packed, t_after)
+            s_e += o_e
+            s_ep += o_ep
+        c = elig[q]
+        w = weights[q] + eta * (c * (psi - psi_last[q]) + gain * (s_e * psi - s_ep))
+        wf = np.float32(min(max(w, 0.0), w_max))
+        c1 = np.float64(np.float32(c + gain * s_e))
+        weights[q] = wf
+        if rebase:
+            elig[q] = c1 * shrink
+            psi_last[q] = 0.0
         else:
-            k = hist_n[j] - 1
-            while k >= 0 and hist[j, k, 0] > t_after:
-                if hist[j, k, 0] <= t_before:
-                    s_e += hist[j, k, 1]
-                    s_ep += hist[j, k, 1] * hist[j, k, 2]
-                k -= 1
-    c = elig[q]
-    gain = a_plus * x_pre
-    w = weights[q] + eta * (c * (psi - psi_last[q]) + gain * (s_e * psi - s_ep))
-    weights[q] = min(max(w, 0.0), w_max)
-    elig[q] = c + gain * s_e
-    psi_last[q] = psi
+            elig[q] = c1 - a_minus * y * gm * gc
+            psi_last[q] = psi
+            if ring is not None:
+                ring[slot, j] += wf
+
+
+@nb.njit(cache=True)
+def _prefetch_row(a, b, targets, weights, elig, psi_last) -> None:
+    """Prefetch the first lines of the row piece ``a .. b - 1`` (the hardware prefetcher takes over)."""
+    for q in range(a, min(b, a + 64), 16):  # 16 float32 per 64-byte line
+        prefetch(weights, q)
+        prefetch(elig, q)
+        prefetch(psi_last, q)
+        if (q - a) % 32 == 0:
+            prefetch(targets, q)
 
 
 @nb.njit(cache=True, parallel=True, fastmath={"contract"}, boundscheck=False)
 def stdp_block(
     steps, neurons, dt, n_exc, bounds, indptr, split, targets, weights, elig, psi_last, x_ref, nstate, t_last,
     first, hist, hist_n, t_tr, t_ref, t0, t_flush, tau_plus, tau_minus, tau_c, a_plus, a_minus, eta, w_max,
+    ring=None, delay_steps=0,
 ) -> None:  # fmt: skip
     """Apply one block's spikes (any order) in time order: depression, deferred potentiation, traces.
 
@@ -94,18 +163,23 @@ def stdp_block(
     ``bounds, indptr, split, targets, weights`` the synapse store and its target partitions;
     ``elig, psi_last`` the per-synapse state; ``x_ref, y_ref`` the referenced traces (reference
     ``t_tr``) and ``t_last`` every neuron's last spike time [ms]; ``first`` a scratch array of one
-    int64 per neuron, all -1 on entry and on return; ``hist[j, k] = (t_k, e_k, Psi_j(t_k))`` and
+    int64 per neuron, all -1 on entry and on return; ``hist[j, k] = (t_k, e_k, e_k Psi_j(t_k))`` and
     ``hist_n`` the post-spike histories since the flush at ``t_flush`` (the caller checks there is
-    room for this block's spikes); ``nstate[j] = (Psi_j(t0), D_j - D0, y_ref[j], t, e, Psi of the
-    newest history entry, t of the one before, -)``: what a synapse reads of its target, packed in
-    one 64-byte cache line (usually all it needs: a target rarely fires twice between two spikes
-    of the source) (``Psi`` at the
-    last field step ``t0`` [uM ms], the dopamine since then [uM], referenced to ``t_ref`` like the
-    eligibility). Constants are named as the parameters.
+    room for this block's spikes); ``nstate[j]`` what a synapse reads of its target: ``Psi_j(t0)``
+    (at the last field step ``t0`` [uM ms], referenced to ``t_ref`` like the eligibility), ``D_j -
+    D0`` since then [uM], ``y_ref[j]``, then the newest history entries as :func:`_touch_row`
+    reads them (16 columns, two 64-byte cache lines; or 8, one line, packing only the newest).
+    Constants are named as the parameters.
+
+    With ``ring`` (the model's delay ring [mV]) the plastic rows are also delivered, in the same
+    pass: each synapse adds its weight just brought up to date to ``ring[(step + delay_steps) %
+    len(ring)]``, exactly what a separate delivery after this kernel would add, in the same order
+    (per ring row: by source). The caller then delivers only the other rows.
     """
     m = steps.shape[0]
     order = np.argsort(steps * np.int64(1 << 32) + neurons)
     ev_t = np.empty(m)
+    ev_k = np.empty(m, np.int64)
     jx = np.empty(m)
     jy = np.empty(m)
     x_before = np.empty(m)  # referenced pre trace of the event's neuron just before the event
@@ -114,6 +188,7 @@ def stdp_block(
     who = np.empty(m, np.int64)  # neuron of each event, by time rank
     for r in range(m):
         e = order[r]
+        ev_k[r] = steps[e]
         t = (steps[e] + 1) * dt
         ev_t[r] = t
         jx[r] = math.exp((t - t_tr) / tau_plus)
@@ -132,10 +207,14 @@ def stdp_block(
             prev_t = ev_t[p]
         who[r] = j
         t_touch[r] = max(t_flush, prev_t)
+    next_pre = np.full(m, m, np.int64)  # rank of the next pre spike (an excitatory neuron's) after r
+    for r in range(m - 2, -1, -1):
+        next_pre[r] = r + 1 if who[r + 1] < n_exc else next_pre[r + 1]
     for r in range(m):
         x_before[r] = _trace_before(x_ref, who[r], ev_t[r], first, nxt, ev_t, jx)
     e0 = math.exp(-(t0 - t_ref) / tau_c)
     n_parts = bounds.shape[0] - 1
+    wide = nstate.shape[1] >= 10
     for part in nb.prange(n_parts):
         lo = bounds[part]
         hi = bounds[part + 1]
@@ -152,41 +231,43 @@ def stdp_block(
                 if lo <= n < hi:  # post spike: into the history of n, collected later by each synapse
                     k = hist_n[n]
                     e_k = math.exp(-(t - t_tr) / tau_plus) * gc
-                    psi_k = nstate[n, 0] + nstate[n, 1] * et
+                    ep_k = e_k * (nstate[n, 0] + nstate[n, 1] * et)
                     hist[n, k, 0] = t
                     hist[n, k, 1] = e_k
-                    hist[n, k, 2] = psi_k
+                    hist[n, k, 2] = ep_k
                     hist_n[n] = k + 1
-                    nstate[n, 6] = nstate[n, 3]  # the newest entry becomes the second newest
+                    if wide:  # the newest entry becomes the second newest
+                        nstate[n, 7] = nstate[n, 6]
+                        nstate[n, 8] = nstate[n, 4]
+                        nstate[n, 9] = nstate[n, 5]
+                    nstate[n, 6] = nstate[n, 3]
                     nstate[n, 3] = t
                     nstate[n, 4] = e_k
-                    nstate[n, 5] = psi_k
+                    nstate[n, 5] = ep_k
             gm = math.exp(-(t - t_tr) / tau_minus)
             for r in range(r0, r1):
                 n = who[r]
-                if n >= n_exc:
-                    continue
-                # pre spike: catch up and depress the outgoing synapses of this partition
-                xb = x_before[r]
-                tt = t_touch[r]
-                a = indptr[n] + split[n, part]
-                b = indptr[n] + split[n, part + 1]
-                for q in range(a, b):
-                    j = np.int64(targets[q])
-                    psi = nstate[j, 0] + nstate[j, 1] * et
-                    _catch_up(q, j, psi, nstate, tt, t, xb, weights, elig, psi_last, hist, hist_n, a_plus, eta,
-                              w_max)  # fmt: skip
-                    y = nstate[j, 2]
-                    f = first[j]
-                    while f >= 0 and ev_t[f] < t:  # this block's post spikes of j before t
-                        y += jy[f]
-                        f = nxt[f]
-                    elig[q] -= a_minus * y * gm * gc
+                if n < n_exc:  # pre spike: catch up, depress (post traces from before t), deliver
+                    if next_pre[r] < m:  # the next row piece's first lines arrive while this one is done
+                        n2 = who[next_pre[r]]
+                        _prefetch_row(
+                            indptr[n2] + split[n2, part], indptr[n2] + split[n2, part + 1], targets, weights, elig,
+                            psi_last,
+                        )  # fmt: skip
+                    a = indptr[n] + split[n, part]
+                    slot = (ev_k[r] + delay_steps) % ring.shape[0] if ring is not None else 0
+                    _touch_row(
+                        a, indptr[n] + split[n, part + 1], targets, weights, elig, psi_last, nstate, hist, hist_n,
+                        et, t_touch[r], a_plus * x_before[r], a_minus, gm, gc, eta, w_max, False, 1.0, ring, slot,
+                    )  # fmt: skip
+            for r in range(r0, r1):  # the post traces jump only now, after this step's pre spikes read them
+                n = who[r]
+                if lo <= n < hi:
+                    nstate[n, 2] += jy[r]
             r0 = r1
     for r in range(m):
         j = who[r]
         x_ref[j] += jx[r]
-        nstate[j, 2] += jy[r]
         t_last[j] = ev_t[r]
         first[j] = -1
 
@@ -203,13 +284,8 @@ def flush(
     et = tau_c * (math.exp(-(t0 - t_ref) / tau_c) - math.exp(-(t - t_ref) / tau_c))
     shrink = math.exp(-(t - t_ref) / tau_c)
     for i in nb.prange(n_exc):
-        tt = max(t_flush, t_last[i])
-        xb = x_ref[i]
         a = indptr[i]
-        for q in range(a, a + split[i, split.shape[1] - 1]):
-            j = np.int64(targets[q])
-            psi = nstate[j, 0] + nstate[j, 1] * et
-            _catch_up(q, j, psi, nstate, tt, math.inf, xb, weights, elig, psi_last, hist, hist_n, a_plus, eta,
-                      w_max)  # fmt: skip
-            elig[q] *= shrink
-            psi_last[q] = 0.0
+        _touch_row(
+            a, a + split[i, split.shape[1] - 1], targets, weights, elig, psi_last, nstate, hist, hist_n, et,
+            max(t_flush, t_last[i]), a_plus * x_ref[i], 0.0, 0.0, 0.0, eta, w_max, True, shrink, None, 0,
+        )  # fmt: skip

@@ -7,7 +7,9 @@ its post spikes since the last flush (``HISTORY`` entries).
 
 Hooks (see :mod:`neuroabm.model.plasticity.stdp` for the rule and why it is exact):
 
-- every block, before delivery, :meth:`on_block` applies the block's spikes in time order;
+- every block, :meth:`on_block` applies the block's spikes in time order and delivers those of
+  the plastic rows in the same pass (with the weights just brought up to date); the model then
+  delivers the other rows;
 - every field step, before the neurons' dopamine is refreshed, :meth:`on_field_step` advances
   the per-neuron dopamine integrals ``Psi`` over the interval that just ended;
 - every ``plasticity_period_ms`` (a Mesa event, priority LOW: after the neuron step and the field),
@@ -38,10 +40,12 @@ HISTORY = 64
 _TRACE_REBASE = 40.0
 #: eligibility is re-referenced (a sweep) when it has grown by more than exp(this)
 _ELIG_REBASE = 4.0
+#: columns of ``nstate`` holding the times of the three newest history entries
+_TIMES = [3, 6, 7]
 
 
 def _cache_aligned(shape: tuple[int, int]) -> np.ndarray:
-    """A zeroed float64 array whose rows start on 64-byte boundaries (8 columns: one line per row)."""
+    """A zeroed float64 array starting on a 64-byte boundary (rows of 8 or 16 columns: one or two lines)."""
     size = shape[0] * shape[1]
     raw = np.zeros(size + 8)
     offset = (-raw.ctypes.data % 64) // 8
@@ -64,11 +68,12 @@ class PlasticitySystem:
         self.psi_last = np.zeros(self.n_plastic, np.float32)
         self.x_ref = np.zeros(n)  # pre traces referenced to t_tr
         self.t_last = np.full(n, -np.inf)  # last spike of every neuron [ms]
-        # what a synapse reads of its target, packed in one cache line: Psi_j at t0 [uM ms]
+        # what a synapse reads of its target, packed in two cache lines: Psi_j at t0 [uM ms]
         # (referenced to t_ref), D_j - D0 [uM], the post trace referenced to t_tr, then the newest
-        # history entry (t, e, Psi) and the time of the one before
-        self.nstate = _cache_aligned((n, 8))
-        self.nstate[:, 3] = self.nstate[:, 6] = -np.inf
+        # history entry (t, e, e Psi), the times of the second and third newest, (e, e Psi) of the
+        # second newest (see stdp_block)
+        self.nstate = _cache_aligned((n, 16))
+        self.nstate[:, _TIMES] = -np.inf
         self.psi0, self.y_ref = self.nstate[:, 0], self.nstate[:, 2]  # views
         self.refresh_dopamine()
         # at most one spike per refractory period + 1 step: spikes per neuron in one block
@@ -91,7 +96,10 @@ class PlasticitySystem:
 
     # ------------------------------------------------------------------------------- hooks
     def on_block(self, steps: np.ndarray, neurons: np.ndarray) -> None:
-        """Apply a block's spikes (before they are delivered, so delivered weights are current)."""
+        """Apply a block's spikes and deliver those of the plastic rows with their weights just updated.
+
+        The model then delivers only the other rows (see :func:`stdp_block`).
+        """
         if steps.size == 0:
             return
         model, p, syn = self.model, self.model.params, self.model.synapses
@@ -107,6 +115,7 @@ class PlasticitySystem:
             self.elig, self.psi_last, self.x_ref, self.nstate, self.t_last, self._first, self.hist, self.hist_n,
             self.t_tr, self.t_ref, self.t0,
             self.t_flush, p.tau_plus_ms, p.tau_minus_ms, p.tau_c_ms, p.a_plus, p.a_minus, p.eta_da, p.w_max_mv,
+            model.ring, model.delay_steps,
         )  # fmt: skip
 
     def on_field_step(self, t_ms: float) -> None:
@@ -132,7 +141,7 @@ class PlasticitySystem:
             p.eta_da, p.w_max_mv,
         )  # fmt: skip
         self.hist_n[:] = 0
-        self.nstate[:, 3] = self.nstate[:, 6] = -np.inf
+        self.nstate[:, _TIMES] = -np.inf
         # Psi re-referenced to t: Psi'(t) = 0, so Psi'(t0) = -(D - D0) tau (exp((t - t0) / tau) - 1)
         self.psi0[:] = -self.nstate[:, 1] * tau * math.expm1((t - self.t0) / tau)
         self.t_ref = self.t_flush = t
