@@ -94,3 +94,13 @@ def test_analyze_cli_writes_both_files_and_reports_a_missing_folder(isolated_run
     )
     assert bad.returncode == 2
     assert "config.toml not found" in bad.stderr
+
+
+def test_subsampled_analysis_uses_only_the_chosen_neurons(isolated_run):
+    full = analyze_run(isolated_run, figure=False)["avalanches"]
+    sub = analyze_run(isolated_run, subsample=20, seed=3, figure=False)["avalanches"]
+    assert sub["n_neurons_kept"] == 20
+    # 20 of 200 statistically identical neurons carry about a tenth of the spikes (Poisson spread)
+    assert sub["n_spikes"] == pytest.approx(full["n_spikes"] / 10, rel=0.2)
+    # their mean inter-event interval, hence the bin, is about ten times longer
+    assert sub["bin_ms"] > 5 * full["bin_ms"]
