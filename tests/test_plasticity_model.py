@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from neuroabm import NeuroModel
+from neuroabm.model.plasticity import system
 
 #: 1,000 neurons with local dopamine, plasticity on every excitatory synapse
 BASE = dict(
@@ -26,8 +27,8 @@ def expected_eligibility(t_pre: np.ndarray, t_post: np.ndarray, t: float, p) -> 
     return float(((pot + dep) * decay).sum())
 
 
-def test_eligibility_of_every_sampled_synapse_matches_the_spike_trains():
-    m = NeuroModel(**BASE, release_tonic=1e-3, eta_da=1e-3).run()
+def check_eligibility_against_spike_trains(m: NeuroModel) -> None:
+    """Every sampled synapse's eligibility is the pair sum over its source's and target's spikes."""
     t, nrn = m.spikes()
     syn = m.synapses
     sources = syn.sources()[: m.plasticity.n_plastic]
@@ -40,6 +41,22 @@ def test_eligibility_of_every_sampled_synapse_matches_the_spike_trains():
         assert c[q] == pytest.approx(want, rel=2e-5, abs=1e-6), (pre, post)
         checked += want != 0.0
     assert checked > 100  # most sampled synapses saw pairs
+
+
+def test_eligibility_of_every_sampled_synapse_matches_the_spike_trains():
+    check_eligibility_against_spike_trains(NeuroModel(**BASE, release_tonic=1e-3, eta_da=1e-3).run())
+
+
+def test_eligibility_is_exact_with_the_traces_re_referenced_every_few_ms(monkeypatch):
+    # the traces are re-referenced when they have grown by e^2 (every 40 ms here) instead of e^40
+    monkeypatch.setattr(system, "_TRACE_REBASE", 2.0)
+    m = NeuroModel(**BASE, release_tonic=1e-3, eta_da=1e-3)
+    rebases = []
+    original = m.plasticity.rebase_traces
+    monkeypatch.setattr(m.plasticity, "rebase_traces", lambda t: (rebases.append(t), original(t)))
+    m.run()
+    assert len(rebases) >= 8
+    check_eligibility_against_spike_trains(m)
 
 
 def test_no_dopamine_means_fixed_weights_and_unchanged_dynamics():

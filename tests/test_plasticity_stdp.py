@@ -17,7 +17,7 @@ import math
 import numpy as np
 import pytest
 
-from neuroabm.model.plasticity.stdp import flush, stdp_block
+from neuroabm.model.plasticity.stdp import flush, scale_pending, stdp_block
 from neuroabm.model.synapses import Synapses
 
 DT = 0.1
@@ -31,11 +31,11 @@ class Harness:
         sources = np.array([[1, 2], [0, 2], [0, 1]])  # target t receives from the two others
         self.syn = Synapses.from_sources(sources, np.full(3, w0, np.float32), n_parts=2)
         m = self.syn.n_synapses
-        self.elig, self.psi_last = np.zeros(m, np.float32), np.zeros(m, np.float32)
+        self.elig = np.zeros(m, np.float32)
         self.x = np.zeros(3)
-        self.nstate = np.zeros((3, 8))  # Psi at t0, D - D0, post trace, newest entry (t, e, Psi), t before
+        self.nstate = np.zeros((3, 16))  # Psi at t0, D - D0, post trace, the newest entries (see stdp_block)
         self.nstate[:, 1] = da - da0
-        self.nstate[:, 3] = self.nstate[:, 6] = -np.inf
+        self.nstate[:, [3, 6, 7]] = -np.inf
         self.t_last = np.full(3, -np.inf)
         self.first = np.full(3, -1, np.int64)
         self.hist = np.zeros((3, 16, 3))
@@ -54,24 +54,32 @@ class Harness:
         neurons = np.array([n for _, n in events], np.int32)
         s = self.syn
         stdp_block(
-            steps, neurons, DT, 3, s.bounds, s.indptr, s.split, s.targets, s.weights, self.elig, self.psi_last,
-            self.x, self.nstate, self.t_last, self.first, self.hist, self.hist_n, self.t_tr, self.t_ref, 0.0,
-            self.t_flush, TAU_P, TAU_M, TAU_C, A_PLUS, A_MINUS, self.eta, self.w_max,
+            steps, neurons, DT, 3, s.bounds, s.indptr, s.split, s.targets, s.weights, self.elig, self.x, self.nstate,
+            self.t_last, self.first, self.hist, self.hist_n, self.t_tr, self.t_ref, 0.0, self.t_flush, TAU_P, TAU_M,
+            TAU_C, A_PLUS, A_MINUS, self.eta, self.w_max,
         )  # fmt: skip
 
     def flush(self, t: float) -> None:
         """Bring everything to time t, as the plasticity system's sweep does."""
         s = self.syn
         flush(
-            s.indptr, s.split, s.targets, s.weights, self.elig, self.psi_last, 3, self.x, self.t_last, self.hist,
+            s.indptr, s.split, s.targets, s.weights, self.elig, 3, self.x, self.t_last, self.hist,
             self.hist_n, self.nstate, t, self.t_ref, 0.0, self.t_flush, TAU_C, A_PLUS, self.eta, self.w_max,
         )  # fmt: skip
         self.hist_n[:] = 0
-        self.nstate[:, 3] = self.nstate[:, 6] = -np.inf
+        self.nstate[:, [3, 6, 7]] = -np.inf
         self.nstate[:, 0] = -self.nstate[:, 1] * TAU_C * math.expm1(t / TAU_C)  # no field step since t0 = 0
         self.x *= math.exp(-(t - self.t_tr) / TAU_P)
         self.nstate[:, 2] *= math.exp(-(t - self.t_tr) / TAU_M)
         self.t_ref = self.t_flush = self.t_tr = t
+
+    def rebase(self, t: float) -> None:
+        """Re-reference the traces to t without a flush, as the plasticity system's rebase_traces does."""
+        f_plus = math.exp((t - self.t_tr) / TAU_P)
+        self.x /= f_plus
+        self.nstate[:, 2] *= math.exp(-(t - self.t_tr) / TAU_M)
+        scale_pending(self.hist, self.hist_n, self.nstate, f_plus)
+        self.t_tr = t
 
     def c(self, pre: int, post: int, t: float) -> float:
         self.flush(t)
@@ -152,6 +160,23 @@ def test_weight_follows_the_integral_of_eligibility_times_dopamine(da, sign):
         expected = 1.0 + eta * c3 * (da - da0) * TAU_C * (1.0 - math.exp(-(t - 3.0) / TAU_C))
         assert h.weights_at(t)[h.q(0, 1)] == pytest.approx(expected, rel=1e-5)
         assert np.sign(h.weights_at(t)[h.q(0, 1)] - 1.0) == sign
+
+
+def test_re_referencing_the_traces_between_spikes_changes_nothing():
+    # Post spikes of 1 (four: the two newest packed, two older in the history) and of 2 are still
+    # pending (not yet collected by their synapses) when the traces are re-referenced at 50 ms
+    # (factors of e^2.5 and e^3.3); the spikes after it collect them and read the post traces:
+    # eligibility and weights as without the re-reference.
+    plain, rebased = (Harness(eta=2e-3, da=0.8, da0=0.3) for _ in range(2))
+    for h in (plain, rebased):
+        h.spikes((1.0, 0), (3.0, 1), (4.0, 2), (6.0, 1), (9.0, 1), (12.0, 1))
+    rebased.rebase(50.0)
+    for h in (plain, rebased):
+        h.spikes((60.0, 0), (61.0, 1), (75.0, 2))
+    for pre, post in [(0, 1), (0, 2), (1, 0), (1, 2), (2, 0), (2, 1)]:
+        assert rebased.c(pre, post, 100.0) == pytest.approx(plain.c(pre, post, 100.0), rel=1e-6)
+    np.testing.assert_allclose(rebased.weights_at(500.0), plain.weights_at(500.0), rtol=1e-6)
+    assert plain.c(0, 1, 500.0) != 0.0
 
 
 def test_weights_never_leave_their_bounds():

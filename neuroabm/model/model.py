@@ -83,8 +83,7 @@ class NeuroModel(mesa.Model):
         self.dopamine: DopamineSystem | None = DopamineSystem(self) if p.dopamine else None
         self.plasticity: PlasticitySystem | None = PlasticitySystem(self) if p.plasticity else None
         if self.plasticity is not None:
-            self.dopamine.before_step.append(self.plasticity.on_field_step)
-            self.dopamine.after_step.append(self.plasticity.refresh_dopamine)
+            self.dopamine.after_step.append(self.plasticity.after_field_step)
         self._setup_recording(p)
 
     # ----------------------------------------------------------------------------------- setup

@@ -64,8 +64,6 @@ class DopamineSystem:
         self.n_steps = 0
         self.rewards = RewardSchedule(model, self.deliver_reward)
         self._seen = 0  # recorder buffer position up to which spikes have been counted
-        #: called with the time [ms] at the start of each field step, before ``da_local`` changes
-        self.before_step: list[Callable[[float], None]] = []
         #: called with no argument at the end of each field step, once ``da_local`` is new
         self.after_step: list[Callable[[], None]] = []
         model.schedule_recurring(self.step, Schedule(interval=float(p.field_dt_ms), start=float(p.field_dt_ms)),
@@ -75,8 +73,6 @@ class DopamineSystem:
     def step(self) -> None:
         """One field step (see the module docstring)."""
         t0 = time.perf_counter()
-        for hook in self.before_step:
-            hook(float(self.model.time))
         dt = float(self.model.params.field_dt_ms)
         rec = self.model.recorder
         released = self.sites.update(dt, rec.neuron[self._seen : rec.pos])

@@ -17,7 +17,10 @@ store in its own (source-major) order:
   ``x_i(t) = X_i exp(-(t - t_tr) / tau_plus)``;
 - eligibility is stored referenced to ``t_ref``: ``C = c exp((t - t_ref) / tau_c)``;
 - per neuron, ``Psi_j(t) = int_{t_ref}^{t} exp(-(s - t_ref) / tau_c) (D_j(s) - D0) ds`` has a closed
-  form; between two touches a weight changes by ``eta_da C (Psi_j(t) - Psi_j(t_last))``;
+  form; between two touches a weight changes by ``eta_da C (Psi_j(t) - Psi_j(t_last))``, so the
+  store keeps ``u = w - eta_da C Psi_j(t_last)`` in a plastic synapse's weight slot and the weight
+  now is ``u + eta_da C Psi_j(t)`` (no per-synapse ``Psi_j(t_last)`` to stream; after a flush
+  ``Psi = 0`` and ``u = w``);
 - **depression** is applied at each pre spike, row by row (sequential memory);
 - **potentiation is deferred**: a post spike of ``j`` at ``t_k`` is appended to ``j``'s history
   ``(t_k, e_k = exp(-(t_k - t_tr)/tau_plus + (t_k - t_ref)/tau_c), e_k Psi_j(t_k))``. A synapse
@@ -38,9 +41,9 @@ in the same pass (one walk over those rows per spike instead of two).
 
 Cost (Brunel-10k, ~280 million plastic synapse touches per biological second): per synapse the
 kernel reads its target's packed state (two cache lines, usually the only per-target read: a
-target rarely fired more than twice since the synapse's last touch) and streams 14 bytes in and
-12 out. Both are latency bound, so the targets' state a few synapses ahead and the first lines of
-the next row piece are prefetched. The row loop is one numba function called per row piece
+target rarely fired more than twice since the synapse's last touch) and streams 12 bytes in
+(target, ``u``, ``C``) and 8 out. Both are latency bound, so the targets' state a few synapses
+ahead and the first lines of the next row piece are prefetched. The row loop is one numba function called per row piece
 (:func:`_touch_row`) with every per-synapse step written out in it: numba-level inlining of
 helpers that take arrays (``inline="always"``) adds reference-count calls per synapse, which cost
 more than the update itself.
@@ -85,75 +88,70 @@ def _older_pending(hist, hist_n, j, n_packed, t_after):
 
 @nb.njit(cache=True, fastmath={"contract"}, boundscheck=False)
 def _touch_row(
-    a, b, targets, weights, elig, psi_last, nstate, hist, hist_n, et, t_after, gain, a_minus, gm, gc, eta, w_max,
+    a, b, targets, weights, elig, nstate, hist, hist_n, et, t_after, gain, a_minus, gm, gc, eta, w_max,
     rebase, shrink, ring, slot,
 ) -> None:  # fmt: skip
     """Catch up synapses ``a .. b - 1`` of one source, then depress them or re-reference them.
 
-    Catch-up: the weight integral since the last touch, and the potentiation by the post spikes
+    The weight slots hold ``u = w - eta C Psi_last`` (module docstring). Catch-up: the weight
+    integral since the last touch, and the potentiation by the post spikes
     of each target after ``t_after`` (the source's last touch), with ``gain`` = A+ times the
     source's referenced trace. ``Psi_j`` now is ``nstate[j, 0] + nstate[j, 1] et``. Then,
     at a pre spike (``rebase`` False): depression ``A- y_j gm gc`` and, with ``ring``, delivery of
     the new weight into ``ring[slot]``; at a flush (``rebase`` True): the eligibility scaled by
-    ``shrink`` and ``psi_last`` zeroed (re-referenced to now).
+    ``shrink`` and the weight itself stored (``Psi`` is re-referenced to 0 now).
 
     The two newest post spikes of a target are packed in ``nstate[j]`` (columns 3-5: t, e, e Psi
     of the newest; 6: t of the second; 7: t of the third; 8, 9: e, e Psi of the second) and are
-    selected by arithmetic, not branches; older ones (rare) are read from the history. A narrow
-    ``nstate`` of 8 columns packs only the newest (column 6 is then the second's time).
+    selected by arithmetic, not branches; older ones (rare) are read from the history.
+
+    The loop runs on unsigned indices (no negative-index wraparound code per access) and
+    prefetches without a branch (at the end of the row piece it prefetches its last target again).
     """
-    wide = nstate.shape[1] >= 10
-    t_older = 7 if wide else 6  # time of the newest entry that is not packed
-    n_packed = 2 if wide else 1
-    for q in range(a, b):
-        if q + PREFETCH_AHEAD < b:
-            ahead = np.int64(targets[q + PREFETCH_AHEAD])
-            prefetch(nstate, (ahead, 0))
-            if wide:
-                prefetch(nstate, (ahead, 8))
+    dep = a_minus * gm * gc
+    ahead_max = np.uint64(b - 1)
+    for q in range(np.uint64(a), np.uint64(b)):
+        ahead = np.int64(targets[min(q + np.uint64(PREFETCH_AHEAD), ahead_max)])
+        prefetch(nstate, (ahead, 0))
+        prefetch(nstate, (ahead, 8))
         j = np.int64(targets[q])
         psi = nstate[j, 0] + nstate[j, 1] * et
         y = nstate[j, 2]
         f1 = np.float64(nstate[j, 3] > t_after)
-        s_e = f1 * nstate[j, 4]
-        s_ep = f1 * nstate[j, 5]
-        if wide:
-            f2 = np.float64(nstate[j, 6] > t_after)
-            s_e += f2 * nstate[j, 8]
-            s_ep += f2 * nstate[j, 9]
-        if nstate[j, t_older] > t_after:
-            o_e, o_ep = _older_pending(hist, hist_n, j, n_packed, t_after)
+        f2 = np.float64(nstate[j, 6] > t_after)
+        s_e = f1 * nstate[j, 4] + f2 * nstate[j, 8]
+        s_ep = f1 * nstate[j, 5] + f2 * nstate[j, 9]
+        if nstate[j, 7] > t_after:
+            o_e, o_ep = _older_pending(hist, hist_n, j, 2, t_after)
             s_e += o_e
             s_ep += o_ep
         c = elig[q]
-        w = weights[q] + eta * (c * (psi - psi_last[q]) + gain * (s_e * psi - s_ep))
+        w = weights[q] + eta * (c * psi + gain * (s_e * psi - s_ep))  # the store holds u = w - eta C Psi_last
         wf = np.float32(min(max(w, 0.0), w_max))
-        c1 = np.float64(np.float32(c + gain * s_e))
-        weights[q] = wf
-        if rebase:
-            elig[q] = c1 * shrink
-            psi_last[q] = 0.0
+        if rebase:  # Psi is re-referenced to 0 now: u = w
+            weights[q] = wf
+            elig[q] = np.float32(c + gain * s_e) * shrink
         else:
-            elig[q] = c1 - a_minus * y * gm * gc
-            psi_last[q] = psi
+            c2 = np.float32(c + gain * s_e - dep * y)
+            elig[q] = c2
+            weights[q] = wf - np.float32(eta * psi) * c2  # one float32 fused multiply-add
             if ring is not None:
                 ring[slot, j] += wf
 
 
 @nb.njit(cache=True)
-def _prefetch_row(a, b, targets, weights, elig, psi_last) -> None:
+def _prefetch_row(a, b, targets, weights, elig) -> None:
     """Prefetch the first lines of the row piece ``a .. b - 1`` (the hardware prefetcher takes over)."""
     for q in range(a, min(b, a + 64), 16):  # 16 float32 per 64-byte line
         prefetch(weights, q)
         prefetch(elig, q)
-        prefetch(psi_last, q)
         if (q - a) % 32 == 0:
             prefetch(targets, q)
 
 
 @nb.njit(cache=True, parallel=True, fastmath={"contract"}, boundscheck=False)
 def stdp_block(
-    steps, neurons, dt, n_exc, bounds, indptr, split, targets, weights, elig, psi_last, x_ref, nstate, t_last,
+    steps, neurons, dt, n_exc, bounds, indptr, split, targets, weights, elig, x_ref, nstate, t_last,
     first, hist, hist_n, t_tr, t_ref, t0, t_flush, tau_plus, tau_minus, tau_c, a_plus, a_minus, eta, w_max,
     ring=None, delay_steps=0,
 ) -> None:  # fmt: skip
@@ -161,14 +159,15 @@ def stdp_block(
 
     ``steps, neurons`` are the block's spikes (a spike in step ``k`` is at ``(k + 1) dt`` ms);
     ``bounds, indptr, split, targets, weights`` the synapse store and its target partitions;
-    ``elig, psi_last`` the per-synapse state; ``x_ref, y_ref`` the referenced traces (reference
-    ``t_tr``) and ``t_last`` every neuron's last spike time [ms]; ``first`` a scratch array of one
-    int64 per neuron, all -1 on entry and on return; ``hist[j, k] = (t_k, e_k, e_k Psi_j(t_k))`` and
-    ``hist_n`` the post-spike histories since the flush at ``t_flush`` (the caller checks there is
-    room for this block's spikes); ``nstate[j]`` what a synapse reads of its target: ``Psi_j(t0)``
-    (at the last field step ``t0`` [uM ms], referenced to ``t_ref`` like the eligibility), ``D_j -
-    D0`` since then [uM], ``y_ref[j]``, then the newest history entries as :func:`_touch_row`
-    reads them (16 columns, two 64-byte cache lines; or 8, one line, packing only the newest).
+    ``elig`` the per-synapse eligibility (``weights`` holding ``u`` for the plastic rows); ``x_ref,
+    y_ref`` the referenced traces (reference ``t_tr``) and ``t_last`` every neuron's last spike time
+    [ms]; ``first`` a scratch array of one int64 per neuron, all -1 on entry and on return;
+    ``hist[j, k] = (t_k, e_k, e_k Psi_j(t_k))`` and ``hist_n`` the post-spike histories since the
+    flush at ``t_flush`` (the caller checks there is room for this block's spikes); ``nstate[j]``
+    what a synapse reads of its target: ``Psi_j(t0)`` (at the last field step ``t0`` [uM ms],
+    referenced to ``t_ref`` like the eligibility), ``D_j - D0`` since then [uM], ``y_ref[j]``, then
+    the newest history entries as :func:`_touch_row` reads them (16 columns, two 64-byte cache
+    lines).
     Constants are named as the parameters.
 
     With ``ring`` (the model's delay ring [mV]) the plastic rows are also delivered, in the same
@@ -214,7 +213,6 @@ def stdp_block(
         x_before[r] = _trace_before(x_ref, who[r], ev_t[r], first, nxt, ev_t, jx)
     e0 = math.exp(-(t0 - t_ref) / tau_c)
     n_parts = bounds.shape[0] - 1
-    wide = nstate.shape[1] >= 10
     for part in nb.prange(n_parts):
         lo = bounds[part]
         hi = bounds[part + 1]
@@ -236,10 +234,9 @@ def stdp_block(
                     hist[n, k, 1] = e_k
                     hist[n, k, 2] = ep_k
                     hist_n[n] = k + 1
-                    if wide:  # the newest entry becomes the second newest
-                        nstate[n, 7] = nstate[n, 6]
-                        nstate[n, 8] = nstate[n, 4]
-                        nstate[n, 9] = nstate[n, 5]
+                    nstate[n, 7] = nstate[n, 6]  # the newest entry becomes the second newest
+                    nstate[n, 8] = nstate[n, 4]
+                    nstate[n, 9] = nstate[n, 5]
                     nstate[n, 6] = nstate[n, 3]
                     nstate[n, 3] = t
                     nstate[n, 4] = e_k
@@ -252,12 +249,11 @@ def stdp_block(
                         n2 = who[next_pre[r]]
                         _prefetch_row(
                             indptr[n2] + split[n2, part], indptr[n2] + split[n2, part + 1], targets, weights, elig,
-                            psi_last,
                         )  # fmt: skip
                     a = indptr[n] + split[n, part]
                     slot = (ev_k[r] + delay_steps) % ring.shape[0] if ring is not None else 0
                     _touch_row(
-                        a, indptr[n] + split[n, part + 1], targets, weights, elig, psi_last, nstate, hist, hist_n,
+                        a, indptr[n] + split[n, part + 1], targets, weights, elig, nstate, hist, hist_n,
                         et, t_touch[r], a_plus * x_before[r], a_minus, gm, gc, eta, w_max, False, 1.0, ring, slot,
                     )  # fmt: skip
             for r in range(r0, r1):  # the post traces jump only now, after this step's pre spikes read them
@@ -274,18 +270,42 @@ def stdp_block(
 
 @nb.njit(cache=True, parallel=True, fastmath={"contract"}, boundscheck=False)
 def flush(
-    indptr, split, targets, weights, elig, psi_last, n_exc, x_ref, t_last, hist, hist_n, nstate, t, t_ref, t0,
+    indptr, split, targets, weights, elig, n_exc, x_ref, t_last, hist, hist_n, nstate, t, t_ref, t0,
     t_flush, tau_c, a_plus, eta, w_max,
 ) -> None:  # fmt: skip
     """Bring every plastic synapse up to time ``t``, pending potentiation included.
 
-    The eligibility is re-referenced to ``t`` (``psi_last = 0``); the caller then clears the histories.
+    The eligibility is re-referenced to ``t`` and the plastic weight slots hold the weights
+    themselves (``Psi = 0`` at ``t``); the caller then clears the histories and re-references ``Psi``.
     """
     et = tau_c * (math.exp(-(t0 - t_ref) / tau_c) - math.exp(-(t - t_ref) / tau_c))
     shrink = math.exp(-(t - t_ref) / tau_c)
     for i in nb.prange(n_exc):
         a = indptr[i]
         _touch_row(
-            a, a + split[i, split.shape[1] - 1], targets, weights, elig, psi_last, nstate, hist, hist_n, et,
+            a, a + split[i, split.shape[1] - 1], targets, weights, elig, nstate, hist, hist_n, et,
             max(t_flush, t_last[i]), a_plus * x_ref[i], 0.0, 0.0, 0.0, eta, w_max, True, shrink, None, 0,
         )  # fmt: skip
+
+
+@nb.njit(cache=True, boundscheck=False)
+def advance_psi(nstate, span, da, d0) -> None:
+    """``Psi_j += (D_j - D0) span`` for every neuron (``span`` [ms]); then, with ``da`` [uM], ``D_j - D0 = da_j - d0``.
+
+    One pass over the packed state (rather than two strided numpy column operations).
+    """
+    for j in range(nstate.shape[0]):
+        nstate[j, 0] += nstate[j, 1] * span
+        if da is not None:
+            nstate[j, 1] = da[j] - d0
+
+
+@nb.njit(cache=True, boundscheck=False)
+def scale_pending(hist, hist_n, nstate, f) -> None:
+    """Multiply the factors ``(e_k, e_k Psi_k)`` of every pending post spike by ``f`` (history and packed copies)."""
+    for j in range(hist.shape[0]):
+        for k in range(hist_n[j]):
+            hist[j, k, 1] *= f
+            hist[j, k, 2] *= f
+        for col in (4, 5, 8, 9):
+            nstate[j, col] *= f

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 
 @nb.njit(cache=True, parallel=True)
-def rewrite_rows(indptr, split, targets, weights, elig, psi_last, n_rows, w_prune, new_ptr, new_tgt, w_new, out):
+def rewrite_rows(indptr, split, targets, weights, elig, n_rows, w_prune, new_ptr, new_tgt, w_new, out):
     """Prune and merge in place, row by row (rows independent: parallel).
 
     ``new_tgt[new_ptr[s]:new_ptr[s + 1]]`` are the sorted targets of row ``s``'s new synapses.
@@ -48,7 +48,6 @@ def rewrite_rows(indptr, split, targets, weights, elig, psi_last, n_rows, w_prun
                     targets[a + kept] = targets[q]
                     weights[a + kept] = weights[q]
                     elig[a + kept] = elig[q]
-                    psi_last[a + kept] = psi_last[q]
                 kept += 1
         n0, n1 = new_ptr[s], new_ptr[s + 1]
         grown = min(n1 - n0, cap - kept)
@@ -60,19 +59,16 @@ def rewrite_rows(indptr, split, targets, weights, elig, psi_last, n_rows, w_prun
                 targets[w] = new_tgt[j]
                 weights[w] = w_new
                 elig[w] = 0.0
-                psi_last[w] = 0.0
                 j -= 1
             else:
                 targets[w] = targets[a + i]
                 weights[w] = weights[a + i]
                 elig[w] = elig[a + i]
-                psi_last[w] = psi_last[a + i]
                 i -= 1
         for q in range(a + kept + grown, a + cap):  # free slots
             targets[q] = 0
             weights[q] = 0.0
             elig[q] = 0.0
-            psi_last[q] = 0.0
         split[s, split.shape[1] - 1] = kept + grown
         out[s, 0] = live - kept
         out[s, 1] = grown
@@ -102,13 +98,13 @@ class StructuralPlasticity:
         """One pruning-and-growth step (see the module docstring)."""
         model, p = self.model, self.model.params
         plast = model.plasticity
-        plast.sweep()  # weights current, eligibility re-referenced, psi_last = 0
+        plast.sweep()  # weight slots hold the weights, eligibility re-referenced
         syn = model.synapses
         src, tgt = grow_synapses(model)
         new_ptr = np.searchsorted(src, np.arange(model.n_exc + 1)).astype(np.int64)
         out = np.zeros((model.n_exc, 3), np.int64)
         rewrite_rows(
-            syn.indptr, syn.split, syn.targets, syn.weights, plast.elig, plast.psi_last, model.n_exc, p.w_prune_mv,
+            syn.indptr, syn.split, syn.targets, syn.weights, plast.elig, model.n_exc, p.w_prune_mv,
             new_ptr, tgt.astype(syn.targets.dtype), np.float32(p.j_mv), out,
         )  # fmt: skip
         row_len = syn.split[:, -1].astype(np.int64)

@@ -1,17 +1,19 @@
 """The plasticity system of a model: dopamine-gated STDP on every synapse from an excitatory neuron.
 
-State per plastic synapse (the excitatory rows of the store): the weight (the store's own
-float32), the referenced eligibility ``C`` and ``psi_last`` (float32 each): 12 bytes on top of the
-store's target index. Per neuron: the referenced traces, the last spike time, and the history of
-its post spikes since the last flush (``HISTORY`` entries).
+State per plastic synapse (the excitatory rows of the store): the store's float32 weight slot,
+holding ``u = w - eta_da C Psi_last`` between flushes (the weight itself right after one), and the
+referenced eligibility ``C`` (float32): 8 bytes on top of the store's target index. Per neuron:
+the referenced traces, the last spike time, and the history of its post spikes since the last
+flush (``HISTORY`` entries).
 
 Hooks (see :mod:`neuroabm.model.plasticity.stdp` for the rule and why it is exact):
 
 - every block, :meth:`on_block` applies the block's spikes in time order and delivers those of
   the plastic rows in the same pass (with the weights just brought up to date); the model then
   delivers the other rows;
-- every field step, before the neurons' dopamine is refreshed, :meth:`on_field_step` advances
-  the per-neuron dopamine integrals ``Psi`` over the interval that just ended;
+- at the end of every field step, :meth:`after_field_step` advances the per-neuron dopamine
+  integrals ``Psi`` over the interval that just ended (with the dopamine that held in it), then
+  takes the neurons' new dopamine (one numba pass over the packed state);
 - every ``plasticity_period_ms`` (a Mesa event, priority LOW: after the neuron step and the field),
   and whenever a history is about to fill, :meth:`sweep` flushes: it brings every weight and
   eligibility up to date and re-references the stored numbers. The flushes are part of the
@@ -28,20 +30,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa.time import Priority, Schedule
 
-from neuroabm.model.plasticity.stdp import flush, stdp_block
+from neuroabm.model.plasticity.stdp import advance_psi, flush, scale_pending, stdp_block
 from neuroabm.model.plasticity.structural import StructuralPlasticity
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
 
 #: post spikes per neuron kept between flushes (at least; a flush comes early when one would overflow)
-HISTORY = 64
-#: traces are re-referenced (a flush) when they have grown by more than exp(this)
+HISTORY = 128
+#: traces are re-referenced (per neuron, no synapse touched) when they have grown by more than exp(this)
 _TRACE_REBASE = 40.0
+#: a flush comes early when the pending entries' factors could have grown by more than exp(this)
+_PENDING_LIMIT = 300.0
 #: eligibility is re-referenced (a sweep) when it has grown by more than exp(this)
 _ELIG_REBASE = 4.0
 #: columns of ``nstate`` holding the times of the three newest history entries
 _TIMES = [3, 6, 7]
+#: columns of ``nstate`` holding the factors (e, e Psi) of the two newest history entries
+_FACTORS = [4, 5, 8, 9]
 
 
 def _cache_aligned(shape: tuple[int, int]) -> np.ndarray:
@@ -65,7 +71,6 @@ class PlasticitySystem:
         self.n_plastic = int(syn.indptr[model.n_exc])  # storage slots of the excitatory rows
         syn.row_weight[: model.n_exc] = np.nan  # plastic rows: delivery reads per-synapse weights
         self.elig = np.zeros(self.n_plastic, np.float32)  # C: eligibility referenced to t_ref
-        self.psi_last = np.zeros(self.n_plastic, np.float32)
         self.x_ref = np.zeros(n)  # pre traces referenced to t_tr
         self.t_last = np.full(n, -np.inf)  # last spike of every neuron [ms]
         # what a synapse reads of its target, packed in two cache lines: Psi_j at t0 [uM ms]
@@ -104,29 +109,41 @@ class PlasticitySystem:
             return
         model, p, syn = self.model, self.model.params, self.model.synapses
         t_end = (int(steps.max()) + 1) * model.dt_ms
+        tau_min = min(p.tau_plus_ms, p.tau_minus_ms)
         if (
             int(self.hist_n.max()) + self._per_block > self.history_len
-            or (t_end - self.t_tr) / min(p.tau_plus_ms, p.tau_minus_ms) > _TRACE_REBASE
             or (t_end - self.t_ref) / p.tau_c_ms > _ELIG_REBASE
+            or (t_end - self.t_flush) / tau_min > _PENDING_LIMIT
         ):
             self.sweep()
+        elif (t_end - self.t_tr) / tau_min > _TRACE_REBASE:
+            self.rebase_traces(float(model.time))
         stdp_block(
             steps, neurons, model.dt_ms, model.n_exc, syn.bounds, syn.indptr, syn.split, syn.targets, syn.weights,
-            self.elig, self.psi_last, self.x_ref, self.nstate, self.t_last, self._first, self.hist, self.hist_n,
+            self.elig, self.x_ref, self.nstate, self.t_last, self._first, self.hist, self.hist_n,
             self.t_tr, self.t_ref, self.t0,
             self.t_flush, p.tau_plus_ms, p.tau_minus_ms, p.tau_c_ms, p.a_plus, p.a_minus, p.eta_da, p.w_max_mv,
             model.ring, model.delay_steps,
         )  # fmt: skip
 
-    def on_field_step(self, t_ms: float) -> None:
-        """Advance ``Psi`` to ``t_ms`` with the dopamine that held since the last field step."""
-        tau = self.model.params.tau_c_ms
+    def on_field_step(self, t_ms: float, refresh: bool = False) -> None:
+        """Advance ``Psi`` to ``t_ms`` with the dopamine that held since the last field step.
+
+        With ``refresh``, then take the neurons' dopamine now (after the field step) as ``D - D0``.
+        """
+        p = self.model.params
+        tau = p.tau_c_ms
         span = tau * (math.exp(-(self.t0 - self.t_ref) / tau) - math.exp(-(t_ms - self.t_ref) / tau))
-        self.psi0 += self.nstate[:, 1] * span
+        da = self.model.dopamine.da_local if refresh else None
+        advance_psi(self.nstate, span, da, p.da_baseline_um)
         self.t0 = t_ms
 
+    def after_field_step(self) -> None:
+        """Hook at the end of a field step (the field event's time): ``Psi`` to now, then the new dopamine."""
+        self.on_field_step(float(self.model.time), refresh=True)
+
     def refresh_dopamine(self) -> None:
-        """Copy the neurons' new dopamine (after a field step) into the packed state, as ``D - D0``."""
+        """Copy the neurons' dopamine into the packed state, as ``D - D0`` (``Psi`` untouched)."""
         np.subtract(self.model.dopamine.da_local, self.model.params.da_baseline_um, out=self.nstate[:, 1])
 
     def sweep(self) -> None:
@@ -136,12 +153,13 @@ class PlasticitySystem:
         tau = p.tau_c_ms
         syn = model.synapses
         flush(
-            syn.indptr, syn.split, syn.targets, syn.weights, self.elig, self.psi_last, model.n_exc, self.x_ref,
+            syn.indptr, syn.split, syn.targets, syn.weights, self.elig, model.n_exc, self.x_ref,
             self.t_last, self.hist, self.hist_n, self.nstate, t, self.t_ref, self.t0, self.t_flush, tau, p.a_plus,
             p.eta_da, p.w_max_mv,
         )  # fmt: skip
         self.hist_n[:] = 0
         self.nstate[:, _TIMES] = -np.inf
+        self.nstate[:, _FACTORS] = 0.0  # no pending entry: the factors stay finite under rebase_traces
         # Psi re-referenced to t: Psi'(t) = 0, so Psi'(t0) = -(D - D0) tau (exp((t - t0) / tau) - 1)
         self.psi0[:] = -self.nstate[:, 1] * tau * math.expm1((t - self.t0) / tau)
         self.t_ref = self.t_flush = t
@@ -150,14 +168,29 @@ class PlasticitySystem:
         self.t_tr = t
         self.n_flushes += 1
 
+    def rebase_traces(self, t: float) -> None:
+        """Re-reference the traces to ``t`` [ms] without touching a synapse.
+
+        Only products ``X_i e_k`` (pre trace times a pending post spike's factor) and ``y_j``
+        times ``exp(-(t - t_tr) / tau_minus)`` enter the rule, so scaling ``x_ref`` and ``y_ref``
+        down and the pending entries' ``e_k``, ``e_k Psi_k`` up by the same factors changes
+        nothing but the reference (and keeps every number far from overflow).
+        """
+        p = self.model.params
+        f_plus = math.exp((t - self.t_tr) / p.tau_plus_ms)
+        self.x_ref /= f_plus
+        self.y_ref *= math.exp(-(t - self.t_tr) / p.tau_minus_ms)
+        scale_pending(self.hist, self.hist_n, self.nstate, f_plus)
+        self.t_tr = t
+
     # ------------------------------------------------------------------------------ access
     def _flushed_copies(self) -> tuple[np.ndarray, np.ndarray]:
         """``(weights, eligibility)`` as a flush now would leave them, computed on copies (no side effect)."""
         model, p = self.model, self.model.params
         syn = model.synapses
-        weights, elig, psi_last = syn.weights.copy(), self.elig.copy(), self.psi_last.copy()
+        weights, elig = syn.weights.copy(), self.elig.copy()
         flush(
-            syn.indptr, syn.split, syn.targets, weights, elig, psi_last, model.n_exc, self.x_ref, self.t_last,
+            syn.indptr, syn.split, syn.targets, weights, elig, model.n_exc, self.x_ref, self.t_last,
             self.hist, self.hist_n, self.nstate, float(model.time), self.t_ref, self.t0, self.t_flush, p.tau_c_ms,
             p.a_plus, p.eta_da, p.w_max_mv,
         )  # fmt: skip
