@@ -72,6 +72,20 @@ def test_no_dopamine_means_fixed_weights_and_unchanged_dynamics():
         np.testing.assert_array_equal(a, b)
 
 
+def test_eligibility_is_exact_when_full_histories_force_flushes_inside_blocks(monkeypatch):
+    # a history that fills after a few post spikes forces a flush before many blocks; the flush
+    # must bring everything to the block's start (not its end), or the block's own post spikes,
+    # earlier than the flush time, would never be collected by their synapses
+    monkeypatch.setattr(system, "HISTORY", 4)
+    m = NeuroModel(**BASE, release_tonic=1e-3, eta_da=1e-3)
+    flushes = []
+    original = m.plasticity.sweep
+    monkeypatch.setattr(m.plasticity, "sweep", lambda *t: (flushes.append(m.time), original(*t)))
+    m.run()
+    assert len(flushes) >= 5
+    check_eligibility_against_spike_trains(m)
+
+
 def test_weights_stay_in_bounds_and_move_with_dopamine():
     m = NeuroModel(**BASE, release_tonic=1e-3, eta_da=5e-3, w_max_mv=1.0).run()
     m.plasticity.sweep()

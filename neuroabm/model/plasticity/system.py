@@ -109,15 +109,18 @@ class PlasticitySystem:
             return
         model, p, syn = self.model, self.model.params, self.model.synapses
         t_end = (int(steps.max()) + 1) * model.dt_ms
+        # the block's start (model.time is already its end): its spikes all come after this time,
+        # so a flush here leaves them pending, to be collected like any later spike
+        t_start = model.k * model.dt_ms
         tau_min = min(p.tau_plus_ms, p.tau_minus_ms)
         if (
             int(self.hist_n.max()) + self._per_block > self.history_len
             or (t_end - self.t_ref) / p.tau_c_ms > _ELIG_REBASE
             or (t_end - self.t_flush) / tau_min > _PENDING_LIMIT
         ):
-            self.sweep()
+            self.sweep(t_start)
         elif (t_end - self.t_tr) / tau_min > _TRACE_REBASE:
-            self.rebase_traces(float(model.time))
+            self.rebase_traces(t_start)
         stdp_block(
             steps, neurons, model.dt_ms, model.n_exc, syn.bounds, syn.indptr, syn.split, syn.targets, syn.weights,
             self.elig, self.x_ref, self.nstate, self.t_last, self._first, self.hist, self.hist_n,
@@ -146,10 +149,16 @@ class PlasticitySystem:
         """Copy the neurons' dopamine into the packed state, as ``D - D0`` (``Psi`` untouched)."""
         np.subtract(self.model.dopamine.da_local, self.model.params.da_baseline_um, out=self.nstate[:, 1])
 
-    def sweep(self) -> None:
-        """Flush: every plastic weight and eligibility up to now; re-reference traces, eligibility, ``Psi``."""
+    def sweep(self, t: float | None = None) -> None:
+        """Flush: every plastic weight and eligibility up to ``t``; re-reference traces, eligibility, ``Psi``.
+
+        Args:
+            t: the time to flush to [ms], no earlier than the last field step and after every spike
+                applied so far (default: the model's time, between steps).
+
+        """
         model, p = self.model, self.model.params
-        t = float(model.time)
+        t = float(model.time) if t is None else t
         tau = p.tau_c_ms
         syn = model.synapses
         flush(
