@@ -41,6 +41,9 @@ class DistalRewardResult:
         w_others_mv: final weights of all other excitatory synapses [mV].
         percentile: share of the other synapses below A->B [%].
         z_score: ``(w_pair - mean(others)) / std(others)``.
+        robust_z: ``(w_pair - median(others)) / (1.4826 MAD(others))``: distance from the bulk in
+            units of its spread, blind to a minority tail (the 1.4826 makes it a standard deviation
+            for a Gaussian bulk).
         n_pair_events: times B fired within the window after A.
         n_rewards: rewards delivered.
         rate_hz: mean firing rate [Hz].
@@ -54,6 +57,7 @@ class DistalRewardResult:
     w_others_mv: np.ndarray
     percentile: float
     z_score: float
+    robust_z: float
     n_pair_events: int
     n_rewards: int
     rate_hz: float
@@ -85,6 +89,13 @@ def first_pair(model: NeuroModel) -> tuple[int, int]:
     src = syn.sources()
     ee = np.flatnonzero((src < model.n_exc) & (syn.targets < model.n_exc) & (src != syn.targets) & syn.live())
     return int(src[ee[0]]), int(syn.targets[ee[0]])
+
+
+def robust_z(x: float, sample: np.ndarray) -> float:
+    """``(x - median) / (1.4826 MAD)`` of ``sample`` (0 when the sample has no spread)."""
+    med = float(np.median(sample))
+    mad = 1.4826 * float(np.median(np.abs(sample - med)))
+    return (x - med) / mad if mad > 0 else 0.0
 
 
 def run_distal_reward(params: Params, sample_ms: float = 10_000.0, progress: bool = False) -> DistalRewardResult:
@@ -124,6 +135,7 @@ def run_distal_reward(params: Params, sample_ms: float = 10_000.0, progress: boo
         w_others_mv=others,
         percentile=float(100.0 * np.mean(others < w_pair)),
         z_score=float((w_pair - others.mean()) / others.std()) if others.std() > 0 else 0.0,
+        robust_z=robust_z(w_pair, others),
         n_pair_events=len(rewards.pair_events_ms),
         n_rewards=len(rewards.delivered_ms),
         rate_hz=float(model.rates_hz().mean()),
@@ -170,6 +182,7 @@ def _row(name: str, r: DistalRewardResult) -> dict[str, Any]:
         "w_AB_mV": round(r.w_pair_mv, 3),
         "percentile": round(r.percentile, 3),
         "z": round(r.z_score, 2),
+        "robust_z": round(r.robust_z, 2),
         "median_others_mV": round(float(np.median(r.w_others_mv)), 3),
         "p99_others_mV": round(float(np.percentile(r.w_others_mv, 99)), 3),
         "pair_events": r.n_pair_events,

@@ -87,6 +87,7 @@ class PlasticitySystem:
         self.hist = np.zeros((n, self.history_len, 3))  # per post spike since the flush: (t, e, Psi)
         self.hist_n = np.zeros(n, np.int64)
         self._first = np.full(n, -1, np.int64)
+        self._elig_scratch: np.ndarray | None = None
         self.t_tr = self.t_ref = self.t0 = self.t_flush = 0.0
         self.n_flushes = 0
         self.wall_s = 0.0
@@ -197,7 +198,11 @@ class PlasticitySystem:
         """``(weights, eligibility)`` as a flush now would leave them, computed on copies (no side effect)."""
         model, p = self.model, self.model.params
         syn = model.synapses
-        weights, elig = syn.weights.copy(), self.elig.copy()
+        weights = syn.weights.copy()
+        if self._elig_scratch is None or self._elig_scratch.shape != self.elig.shape:
+            self._elig_scratch = np.empty_like(self.elig)  # reused: a fresh 4 B/synapse array costs page faults
+        elig = self._elig_scratch
+        np.copyto(elig, self.elig)
         flush(
             syn.indptr, syn.split, syn.targets, weights, elig, model.n_exc, self.x_ref, self.t_last,
             self.hist, self.hist_n, self.nstate, float(model.time), self.t_ref, self.t0, self.t_flush, p.tau_c_ms,
