@@ -11,8 +11,10 @@ target fire just after its source, so its eligibility at reward times is positiv
 push it further. By 30 minutes 2-7 % of the other synapses have been carried above 2 mV this way
 (1,800-5,200 of 80,000 in seeds 1-4), and the rewarded synapse ends inside the top of that tail
 (98.6-99.5th percentile, 3.5-5.4 robust standard deviations above the bulk's median, over seeds
-1-4). So the test asks for the top 2 % and for distance from the bulk measured with the median and
-the MAD, which that minority tail does not move (the plain z-score it does: 2.8-4.3 in seeds 1-4).
+1-4). So the test asks for the top 2 % (a synapse the rewards did not single out lands there with
+probability 0.02: its rank among the others is then uniform) and for three standard deviations from
+the bulk, measured with the median and the MAD, which that minority tail does not move (the plain
+z-score it does: 2.8-4.3 in seeds 1-4).
 """
 
 from __future__ import annotations

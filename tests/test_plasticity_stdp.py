@@ -75,10 +75,9 @@ class Harness:
 
     def rebase(self, t: float) -> None:
         """Re-reference the traces to t without a flush, as the plasticity system's rebase_traces does."""
-        f_plus = math.exp((t - self.t_tr) / TAU_P)
-        self.x /= f_plus
+        self.x *= math.exp(-(t - self.t_tr) / TAU_P)
         self.nstate[:, 2] *= math.exp(-(t - self.t_tr) / TAU_M)
-        scale_pending(self.hist, self.hist_n, self.nstate, f_plus)
+        scale_pending(self.hist, self.hist_n, self.nstate, math.exp((t - self.t_tr) / TAU_P))
         self.t_tr = t
 
     def c(self, pre: int, post: int, t: float) -> float:

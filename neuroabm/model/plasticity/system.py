@@ -173,9 +173,7 @@ class PlasticitySystem:
         # Psi re-referenced to t: Psi'(t) = 0, so Psi'(t0) = -(D - D0) tau (exp((t - t0) / tau) - 1)
         self.psi0[:] = -self.nstate[:, 1] * tau * math.expm1((t - self.t0) / tau)
         self.t_ref = self.t_flush = t
-        self.x_ref *= math.exp(-(t - self.t_tr) / p.tau_plus_ms)
-        self.y_ref *= math.exp(-(t - self.t_tr) / p.tau_minus_ms)
-        self.t_tr = t
+        self.rebase_traces(t)  # nothing is pending now: only the traces change
         self.n_flushes += 1
 
     def rebase_traces(self, t: float) -> None:
@@ -187,10 +185,9 @@ class PlasticitySystem:
         nothing but the reference (and keeps every number far from overflow).
         """
         p = self.model.params
-        f_plus = math.exp((t - self.t_tr) / p.tau_plus_ms)
-        self.x_ref /= f_plus
+        self.x_ref *= math.exp(-(t - self.t_tr) / p.tau_plus_ms)
         self.y_ref *= math.exp(-(t - self.t_tr) / p.tau_minus_ms)
-        scale_pending(self.hist, self.hist_n, self.nstate, f_plus)
+        scale_pending(self.hist, self.hist_n, self.nstate, math.exp((t - self.t_tr) / p.tau_plus_ms))
         self.t_tr = t
 
     # ------------------------------------------------------------------------------ access
