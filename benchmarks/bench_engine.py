@@ -4,7 +4,13 @@ Prints build seconds, simulation seconds per biological second, recurrent synapt
 second (all Mesa agents present, spikes recorded), bytes per synapse and peak memory. The target
 for the engine is >= 4e8 events/s and <= 12 bytes per synapse on a 2-core machine.
 
-Usage: python benchmarks/bench_engine.py [--repeats 3] [--config runs/brunel_ai.toml]
+``--contend K`` starts K CPU-bound competitor processes (busy loops) beside the measurement, as a
+browser, a second run or a test suite would be on a user's machine, and times the default thread
+policy (``threads="auto"``) against one thread (``threads=1``) and all threads (``threads=<pool>``);
+the target is auto <= 1.25 x one thread with one competitor, and all threads >= 1.6 x faster than
+one thread on an idle machine (``--contend 0``).
+
+Usage: python benchmarks/bench_engine.py [--repeats 3] [--config runs/brunel_ai.toml] [--contend K]
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import gc
 import json
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -27,6 +35,22 @@ ROOT = Path(__file__).parents[1]
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def start_competitors(k: int) -> list[subprocess.Popen]:
+    """K busy-loop processes (one core each), stopped by :func:`stop_competitors`."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(k)]
+
+
+def stop_competitors(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+
+
+def thread_settings(pool: int) -> list[int | str]:
+    """The ``threads`` values compared: the default, one thread and the whole pool."""
+    return ["auto", 1] + ([pool] if pool > 1 else [])
 
 
 def one_run(params: dict) -> dict:
@@ -44,6 +68,7 @@ def one_run(params: dict) -> dict:
         "build_s": build_s,
         "wall_s": wall_s,
         "sim_s_per_bio_s": wall_s / sim_s,
+        "thread_switches": model.thread_policy.log,
         "events_per_s": events / wall_s,
         "rate_hz": float(model.spike_count.sum() / model.n_neurons / sim_s),
         "n_agents": len(model.agents),
@@ -53,14 +78,42 @@ def one_run(params: dict) -> dict:
     }
 
 
+def contention_table(params: dict, repeats: int, contend: int) -> dict[str, float]:
+    """Median simulation seconds per biological second for each thread setting, K competitors running."""
+    pool = numba.get_num_threads()
+    procs = start_competitors(contend)
+    try:
+        time.sleep(0.5)  # let the competitors reach full speed
+        times: dict[str, list[float]] = {str(t): [] for t in thread_settings(pool)}
+        for _ in range(repeats):  # interleaved, so a load change affects every setting alike
+            for t in thread_settings(pool):
+                times[str(t)].append(one_run({**params, "threads": t})["sim_s_per_bio_s"])
+                gc.collect()
+    finally:
+        stop_competitors(procs)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(ROOT / "runs" / "brunel_ai.toml"))
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--contend", type=int, default=None, metavar="K", help="CPU-bound competitors beside the run")
     args = ap.parse_args()
     params = load_config(args.config)
-    # compile / load the numba kernels outside the measurement
-    NeuroModel(**{**params, "n_exc": 80, "n_inh": 20, "k_exc": 8, "k_inh": 2, "duration_ms": 5.0}).run()
+    # compile / load the numba kernels outside the measurement (serial and parallel twins)
+    small = {**params, "n_exc": 80, "n_inh": 20, "k_exc": 8, "k_inh": 2, "duration_ms": 5.0}
+    for t in (1, 2):
+        NeuroModel(**{**small, "threads": t}).run()
+    if args.contend is not None:
+        med = contention_table(params, args.repeats, args.contend)
+        one = med["1"]
+        print(f"config            {args.config}  (pool {numba.get_num_threads()} threads, {args.repeats} repeats)")
+        print(f"competitors       {args.contend} busy loop(s)")
+        for key, value in med.items():
+            print(f"threads = {key:<6}   {value:.3f} s per biological s   ({value / one:.2f} x one thread)")
+        print(json.dumps({"contend": args.contend, "sim_s_per_bio_s": med}))
+        return
     base_mb = peak_rss_mb()
     runs = []
     for _ in range(args.repeats):

@@ -32,9 +32,13 @@ def run(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="random seed (overrides the config)")] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the memory estimate and exit")] = False,
 ) -> None:
-    """Simulate a configuration and write config.toml, neurons/spikes/metrics.parquet, summary.json, report.png."""
-    from neuroabm.runner import run_to_directory
+    """Simulate a configuration and write config.toml, neurons/spikes/metrics.parquet, summary.json, report.png.
+
+    The memory a configuration needs is estimated first; one that cannot fit is refused.
+    """
+    from neuroabm.model.memory import available_bytes, check_fits, estimate_memory
 
     try:
         values = load_config(config)
@@ -46,7 +50,18 @@ def run(
         params = validate_params(values)
     except ConfigError as exc:
         _fail(str(exc))
+    if dry_run:
+        typer.echo(f"memory estimate ({params.n_exc + params.n_inh:,} neurons):")
+        typer.echo(estimate_memory(params).describe())
+        typer.echo(f"  {'available':<22} {available_bytes() / 2**30:8.3f} GiB")
+        return
+    try:
+        check_fits(params)
+    except ConfigError as exc:
+        _fail(str(exc))
     out_dir = out if out is not None else config.parent / "out" / config.stem
+    from neuroabm.runner import run_to_directory  # the engine loads only once the input is valid
+
     try:
         summary = run_to_directory(params, out_dir, progress=progress)
     except ConfigError as exc:  # raised while building (e.g. an empty Gaussian kernel)

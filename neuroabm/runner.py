@@ -46,12 +46,13 @@ def progress_loop(model: NeuroModel, enabled: bool = True) -> float:
         bar_format=fmt,
     ) as bar:  # fmt: skip
         shown = model.time
-        while model.running:
-            model.step()
-            if model.time - shown >= PROGRESS_EVERY_MS or not model.running:
-                bar.update(model.time - shown)
-                shown = model.time
-                bar.set_postfix_str(f"{model.window_rates.values[0]:.1f} Hz", refresh=False)
+        with model.thread_policy.held():  # numba's thread count is set once, not per step
+            while model.running:
+                model.step()
+                if model.time - shown >= PROGRESS_EVERY_MS or not model.running:
+                    bar.update(model.time - shown)
+                    shown = model.time
+                    bar.set_postfix_str(f"{model.window_rates.values[0]:.1f} Hz", refresh=False)
     return time.perf_counter() - start
 
 

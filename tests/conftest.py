@@ -18,3 +18,16 @@ def small_model(**overrides) -> NeuroModel:
 @pytest.fixture
 def model() -> NeuroModel:
     return small_model()
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist every worker runs its kernels on one thread (workers x threads <= cores).
+
+    Tests that compare thread counts ask for ``threads=2`` explicitly, which numba's pool still has.
+    """
+    import os
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import numba
+
+        numba.set_num_threads(1)

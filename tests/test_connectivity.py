@@ -71,17 +71,23 @@ def test_gaussian_kernel_far_too_narrow_is_a_clear_error():
         small_model(kernel="gaussian", sigma_mm=1e-4, side_mm=10.0)
 
 
-def test_synapse_store_costs_at_most_12_bytes_per_synapse():
+def test_static_store_costs_two_bytes_per_synapse():
+    """One uint16 target per synapse and one weight per source row; per-synapse weights only on demand."""
     m = small_model(n_exc=4000, n_inh=1000, k_exc=400, k_inh=100, duration_ms=1.0)
     syn: Synapses = m.synapses
-    assert syn.targets.dtype == np.uint16  # 5,000 neurons fit in 16 bits
-    per_synapse = (syn.targets.nbytes + syn.weights.nbytes) / syn.n_synapses
-    assert per_synapse == 6
-    assert syn.nbytes() / syn.n_synapses < 12
+    assert syn.stored.dtype == np.uint16 and not syn.has_weights
+    assert syn.nbytes() / syn.n_synapses < 2.1  # + indptr, split, row_weight per neuron
+    w = syn.weights  # materialized from the row weights
+    src = syn.sources()
+    assert np.all(w[src < 4000] == np.float32(0.5)) and np.all(w[src >= 4000] == np.float32(-2.5))
 
 
-def test_wide_networks_use_32_bit_targets_and_deliver_identically():
-    """Above 65,536 neurons targets are int32; both index widths scatter the same input."""
+def test_wide_networks_store_partition_offsets_and_deliver_identically():
+    """Above 65,536 neurons a target is stored as a uint16 offset in its partition (<= 32,768 wide).
+
+    Delivery through the offsets fills the ring exactly as through absolute int32 targets
+    (the editable store plasticity uses), and the absolute view and in-degrees agree.
+    """
     from neuroabm.model.kernels import deliver_block
 
     rng = np.random.default_rng(3)
@@ -89,21 +95,38 @@ def test_wide_networks_use_32_bit_targets_and_deliver_identically():
     sources = rng.integers(0, n, size=(n, 3)).astype(np.int32)
     w = rng.uniform(-1, 1, n).astype(np.float32)
     wide = Synapses.from_sources(sources, w, n_parts=2)
-    assert wide.targets.dtype == np.int32 and wide.targets.max() >= 1 << 16
-    assert (wide.targets.nbytes + wide.weights.nbytes) / wide.n_synapses == 8
+    assert wide.relative and wide.stored.dtype == np.uint16 and wide.split.shape[1] - 1 == 3
+    absolute = wide.editable()
+    assert absolute.stored.dtype == np.int32 and absolute.stored.max() >= 1 << 16
+    np.testing.assert_array_equal(wide.targets, absolute.stored)
+    assert np.all(wide.in_degree() == 3)  # fixed in-degree
+    np.testing.assert_array_equal(wide.out_degree(), np.bincount(sources.ravel(), minlength=n))
+    np.testing.assert_array_equal(np.sort(wide.row_targets(5)), np.sort(np.flatnonzero(sources == 5) // 3))
 
-    small = 60_000
-    narrow = Synapses.from_sources(sources[:small] % small, w[:small], n_parts=2)
-    forced = Synapses(
-        narrow.indptr, narrow.targets.astype(np.int32), narrow.weights, narrow.split, narrow.row_weight, narrow.bounds
-    )
-    spikes = np.sort(rng.choice(small, 500, replace=False)).astype(np.int32)
+    spikes = np.sort(rng.choice(n, 500, replace=False)).astype(np.int32)
     steps = rng.integers(0, 10, spikes.size).astype(np.int64)
     rings = []
-    for syn in (narrow, forced):
-        ring = np.zeros((15, small), np.float32)
-        deliver_block(spikes, steps, np.array([0, small]), np.array([spikes.size]), 1, syn.indptr, syn.split,
-                      syn.targets, syn.weights, syn.row_weight, ring, 15)  # fmt: skip
+    for syn in (wide, absolute):
+        ring = np.zeros((15, n), np.float32)
+        deliver_block(spikes, steps, np.array([0, n]), np.array([spikes.size]), 1, syn.indptr, syn.split,
+                      syn.stored, syn.delivery_weights(), syn.row_weight, ring, 15, None, 0,
+                      syn.target_base)  # fmt: skip
         rings.append(ring)
-    assert narrow.targets.dtype == np.uint16
     assert np.array_equal(rings[0], rings[1]) and np.count_nonzero(rings[0]) > 1000
+
+
+def test_streamed_build_equals_the_table_build():
+    """The two-pass build (one copy of the edges) draws the same network as the source table."""
+    from neuroabm.model.connectivity import draw_sources
+    from neuroabm.model.store_builder import build_uniform
+
+    n, n_exc = 70_000, 56_000
+    w = np.where(np.arange(n) < n_exc, 0.1, -0.5).astype(np.float32)
+    streamed_rng, table_rng = np.random.default_rng(9), np.random.default_rng(9)
+    streamed = build_uniform(streamed_rng, n, n_exc, 4, 1, w, threads=2)
+    table = Synapses.from_sources(draw_sources(table_rng, np.zeros((n, 2)), n_exc, 4, 1, 1.0), w, n_parts=3)
+    np.testing.assert_array_equal(streamed.indptr, table.indptr)
+    np.testing.assert_array_equal(streamed.split, table.split)
+    np.testing.assert_array_equal(streamed.stored, table.stored)
+    np.testing.assert_array_equal(streamed.row_weight, table.row_weight)
+    assert streamed_rng.bit_generator.state == table_rng.bit_generator.state  # the stream goes on alike

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -100,6 +100,12 @@ class Params(BaseModel):
     seed: int | None = _p(None, "run", "random seed; none draws one and records it", ge=0, le=2**63 - 1)
     metrics_period_ms: int = _p(
         10, "run", "interval of model-level metrics (population rate, mean V) [ms]", ge=1, le=10**9
+    )
+    threads: Annotated[int, Field(ge=1, le=1024)] | Literal["auto"] = Field(
+        "auto",
+        description="threads of the kernels: auto measures while running and keeps the faster of 1 and all "
+        "(see neuroabm/model/threads.py); results do not depend on it",
+        json_schema_extra={"section": "run", "allowed": "'auto' or an integer 1 .. 1024"},
     )
     record_v: int | list[int] = Field(
         0,

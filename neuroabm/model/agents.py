@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa.experimental.continuous_space import ContinuousSpaceAgent
 
+from neuroabm.model.layout import target_dtype
+
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
 
@@ -106,8 +108,7 @@ class Neuron(ContinuousSpaceAgent):
     def outgoing(self) -> np.ndarray:
         """Postsynaptic neuron of each outgoing synapse."""
         syn = self.model.synapses
-        start = syn.indptr[self.index]
-        return syn.targets[start : start + syn.split[self.index, -1]].copy()
+        return syn.row_targets(self.index).astype(target_dtype(syn.n_neurons))
 
     def step(self) -> None:
         """Neurons are advanced in bulk by the model's kernels, never one by one."""

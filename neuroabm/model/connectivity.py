@@ -10,6 +10,7 @@ proportional to a periodic Gaussian kernel ``exp(-d^2 / (2 sigma^2))`` of the to
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numba as nb
 import numpy as np
@@ -21,16 +22,31 @@ from neuroabm.model.space import torus_tree
 KERNEL_CUT = 5.0
 
 
-def _uniform_pool(rng: np.random.Generator, n: int, lo: int, hi: int, k: int) -> np.ndarray:
-    """For every target 0..n-1, k sources uniform in [lo, hi) excluding the target itself."""
+#: targets per block of uniform draws (part of the random stream's definition: changing it changes networks)
+UNIFORM_BLOCK = 4096
+
+
+def uniform_blocks(rng: np.random.Generator, n: int, lo: int, hi: int, k: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(first target, draws)`` blocks: for targets ``a .. a + len - 1``, k sources in [lo, hi), never itself.
+
+    Blocks of :data:`UNIFORM_BLOCK` targets keep memory near one block, so a store can be built
+    from them twice (count, then fill) by replaying the generator's state.
+    """
     size = hi - lo
-    out = np.empty((n, k), np.int32)
-    for a in range(0, n, 4096):  # in blocks, to keep build memory near the size of the result
-        targets = np.arange(a, min(a + 4096, n), dtype=np.int32)[:, None]
+    for a in range(0, n, UNIFORM_BLOCK):
+        targets = np.arange(a, min(a + UNIFORM_BLOCK, n), dtype=np.int32)[:, None]
         own = (targets >= lo) & (targets < hi)
         high = (size - own).astype(np.int32) if size > 1 else np.ones_like(own, np.int32)
         draw = rng.integers(0, high, size=(targets.shape[0], k), dtype=np.int32) + lo
-        out[a : a + targets.shape[0]] = np.where(own & (draw >= targets), draw + 1, draw)
+        draw += own & (draw >= targets)
+        yield a, draw
+
+
+def _uniform_pool(rng: np.random.Generator, n: int, lo: int, hi: int, k: int) -> np.ndarray:
+    """For every target 0..n-1, k sources uniform in [lo, hi) excluding the target itself."""
+    out = np.empty((n, k), np.int32)
+    for a, draw in uniform_blocks(rng, n, lo, hi, k):
+        out[a : a + draw.shape[0]] = draw
     return out
 
 

@@ -19,6 +19,7 @@ import math
 import numba as nb
 import numpy as np
 
+from neuroabm.model.prefetch import prefetch
 from neuroabm.model.random_streams import (
     bits_to_uniform,
     draw_bits,
@@ -28,9 +29,15 @@ from neuroabm.model.random_streams import (
     stream_state,
     stream_stride,
 )
+from neuroabm.model.threads import serial_twin
 
 #: bridge probabilities below exp(-BRIDGE_CUTOFF) are treated as zero
 BRIDGE_CUTOFF = 40.0
+#: delivery prefetch distances [spikes]: row pointers FAR ahead, the first target lines NEAR ahead
+FAR = 8
+NEAR = 3
+#: stored targets per 64-byte cache line (uint16)
+LINE_ITEMS = 32
 
 
 @nb.njit(parallel=True, cache=True, fastmath=False)
@@ -133,6 +140,33 @@ def integrate_block(
         chunk_n[c] = found
 
 
+@nb.njit(cache=True)
+def _by_slot(spk_step, chunk_lo, chunk_n, cap, n_slots, delay_steps):
+    """The block's spike entries grouped by the ring slot they land in (a stable counting sort).
+
+    Delivery then fills one ring row at a time, so a partition's working set is one row slice
+    (e.g. 62,500 targets x 4 bytes = 250 kB, in L2) instead of one per step of the block. Every
+    ring entry still receives its spikes in buffer order, so sums are unchanged bit for bit.
+    """
+    n_chunks = chunk_lo.shape[0] - 1
+    start = np.zeros(n_slots + 1, np.int64)
+    for c in range(n_chunks):
+        base = chunk_lo[c] * cap
+        for e in range(chunk_n[c]):
+            start[(spk_step[base + e] + delay_steps) % n_slots + 1] += 1
+    for s in range(n_slots):
+        start[s + 1] += start[s]
+    fill = start[:-1].copy()
+    order = np.empty(start[n_slots], np.int64)
+    for c in range(n_chunks):
+        base = chunk_lo[c] * cap
+        for e in range(chunk_n[c]):
+            slot = (spk_step[base + e] + delay_steps) % n_slots
+            order[fill[slot]] = base + e
+            fill[slot] += 1
+    return order, start
+
+
 @nb.njit(parallel=True, cache=True)
 def deliver_block(
     spk_neuron: np.ndarray,
@@ -149,6 +183,7 @@ def deliver_block(
     delay_steps: int,
     spk_scale: np.ndarray | None = None,
     first_src: int = 0,
+    target_base: np.ndarray | None = None,
 ) -> None:
     """Scatter the block's spikes into the delay ring, event-driven (only spiking rows are read).
 
@@ -158,35 +193,50 @@ def deliver_block(
     halving the memory traffic of delivery. ``spk_scale`` (per spike entry, e.g. the efficacy of a
     depressing synapse, :mod:`neuroabm.model.depression`) multiplies the weights of that spike;
     ``None`` compiles the static path without it. Sources below ``first_src`` are skipped (the
-    plastic rows, which the STDP kernel delivers in its own pass over them).
+    plastic rows, which the STDP kernel delivers in its own pass over them). ``target_base[p]`` is
+    added to every stored target of partition ``p`` (partition-relative uint16 storage of wide
+    networks, :mod:`neuroabm.model.synapses`); ``None`` means the targets are absolute.
     """
     n_slots = ring.shape[0]
     n_parts = split.shape[1] - 1
-    n_chunks = chunk_lo.shape[0] - 1
+    order, start = _by_slot(spk_step, chunk_lo, chunk_n, cap, n_slots, delay_steps)
     for p in nb.prange(n_parts):
-        for c in range(n_chunks):
-            base = chunk_lo[c] * cap
-            for e in range(chunk_n[c]):
-                src = spk_neuron[base + e]
+        off = np.int64(0)
+        if target_base is not None:
+            off = target_base[p]
+        for slot in range(n_slots):
+            row = ring[slot]
+            last = start[slot + 1] - 1
+            for idx in range(start[slot], start[slot + 1]):
+                # rows start at random places: ask for the row pointers FAR spikes ahead and for
+                # the first target lines NEAR spikes ahead (their pointers arrived meanwhile)
+                far = spk_neuron[order[min(idx + FAR, last)]]
+                prefetch(indptr, far)
+                prefetch(split, (far, p))
+                near = spk_neuron[order[min(idx + NEAR, last)]]
+                q1 = indptr[near] + split[near, p + 1]
+                for q in range(indptr[near] + split[near, p], q1, LINE_ITEMS):
+                    prefetch(targets, q)
+                entry = order[idx]  # position of the spike in the block's buffers
+                src = spk_neuron[entry]
                 if src < first_src:
                     continue
-                row = ring[(spk_step[base + e] + delay_steps) % n_slots]
                 a = indptr[src] + split[src, p]
                 b = indptr[src] + split[src, p + 1]
                 w = row_weight[src]
                 f = np.float32(1.0)
                 if spk_scale is not None:
-                    f = np.float32(spk_scale[base + e])
+                    f = np.float32(spk_scale[entry])
                     w = w * f
                 if w == w:  # not NaN: one weight for the whole row
                     for q in range(a, b):
-                        row[targets[q]] += w
+                        row[off + targets[q]] += w
                 elif spk_scale is not None:
                     for q in range(a, b):
-                        row[targets[q]] += weights[q] * f
+                        row[off + targets[q]] += weights[q] * f
                 else:
                     for q in range(a, b):
-                        row[targets[q]] += weights[q]
+                        row[off + targets[q]] += weights[q]
 
 
 @nb.njit(cache=True)
@@ -208,3 +258,8 @@ def gather_spikes(
             out_neuron[pos] = spk_neuron[base + e]
             pos += 1
     return pos
+
+
+#: the same kernels compiled without threads, for networks too small to pay for a barrier (threads.py)
+integrate_block_serial = serial_twin(integrate_block)
+deliver_block_serial = serial_twin(deliver_block)

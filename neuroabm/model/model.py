@@ -16,7 +16,6 @@ from typing import Any
 
 import mesa
 import networkx as nx
-import numba
 import numpy as np
 from mesa.experimental.continuous_space import ContinuousSpace
 from mesa.time import Priority, Schedule
@@ -26,11 +25,20 @@ from neuroabm.model.agents import Neuron, NeuronType
 from neuroabm.model.connectivity import all_to_all_sources, draw_sources
 from neuroabm.model.depression import Depression
 from neuroabm.model.dopamine.system import DopamineSystem
-from neuroabm.model.kernels import deliver_block, gather_spikes, integrate_block
+from neuroabm.model.kernels import (
+    deliver_block,
+    deliver_block_serial,
+    gather_spikes,
+    integrate_block,
+    integrate_block_serial,
+)
+from neuroabm.model.layout import n_partitions
 from neuroabm.model.plasticity import PlasticitySystem
 from neuroabm.model.random_streams import poisson_table, uniform
 from neuroabm.model.space import place_uniform, spatial_order
+from neuroabm.model.store_builder import build_uniform
 from neuroabm.model.synapses import Synapses
+from neuroabm.model.threads import ThreadPolicy, pool_size
 from neuroabm.recorders.criticality import CriticalityRecorder
 from neuroabm.recorders.dopamine import DopamineRecorder
 from neuroabm.recorders.graph import GraphRecorder
@@ -85,6 +93,7 @@ class NeuroModel(mesa.Model):
         if self.plasticity is not None:
             self.dopamine.after_step.append(self.plasticity.after_field_step)
         self._setup_recording(p)
+        self.thread_policy = ThreadPolicy(p.threads, self.n_neurons)
 
     # ----------------------------------------------------------------------------------- setup
     def _setup_time(self, p: Params) -> None:
@@ -121,14 +130,19 @@ class NeuroModel(mesa.Model):
         self.isi_sq = np.zeros(n)  # [steps^2]
 
     def _setup_synapses(self, p: Params) -> None:
-        if p.connectivity == "all_to_all":
-            sources = all_to_all_sources(self.n_neurons)
-        else:
-            sources = draw_sources(self.rng, self.positions, p.n_exc, p.k_exc, p.k_inh, p.side_mm, p.kernel, p.sigma_mm)
         w_of_source = np.where(self.is_exc, p.j_mv, -p.g * p.j_mv).astype(np.float32)
-        n_parts = max(2, numba.get_num_threads())
-        self.synapses = Synapses.from_sources(sources, w_of_source, n_parts=n_parts)
-        del sources
+        threads = pool_size()
+        if p.connectivity == "fixed_indegree" and p.kernel == "uniform":  # streamed: one copy of the edges
+            self.synapses = build_uniform(self.rng, self.n_neurons, p.n_exc, p.k_exc, p.k_inh, w_of_source, threads)
+        else:
+            if p.connectivity == "all_to_all":
+                sources = all_to_all_sources(self.n_neurons)
+            else:
+                sources = draw_sources(
+                    self.rng, self.positions, p.n_exc, p.k_exc, p.k_inh, p.side_mm, p.kernel, p.sigma_mm
+                )
+            self.synapses = Synapses.from_sources(sources, w_of_source, n_parts=n_partitions(self.n_neurons, threads))
+            del sources
         self.in_degree = self.synapses.in_degree()
         # [mV] pending recurrent input per future step; float32 halves the cache footprint of the
         # scatter (a row of 10k neurons is 40 kB) at a precision of 1e-7 relative
@@ -205,6 +219,8 @@ class NeuroModel(mesa.Model):
     # ------------------------------------------------------------------------------- dynamics
     def step(self) -> None:
         """Advance the network by one model step (1 ms of biology)."""
+        policy = self.thread_policy
+        policy.begin()
         done = 0
         while done < self.steps_per_ms:
             n_steps = min(self.block_steps, self.steps_per_ms - done)
@@ -215,6 +231,7 @@ class NeuroModel(mesa.Model):
             if vrec is not None and vrec.due(self.k):
                 vrec.sample(self.k, self.v)
             done += n_steps
+        policy.end()
         if self.time >= self.params.duration_ms:
             self.running = False
             if self.time % self.params.metrics_period_ms:  # else the scheduled collection follows
@@ -227,7 +244,8 @@ class NeuroModel(mesa.Model):
         if self.quiet_skip and self.k > self._busy_until:
             self.k += n_steps
             return
-        integrate_block(
+        serial = self.thread_policy.serial
+        (integrate_block_serial if serial else integrate_block)(
             self.v, self.refr, self.ring, self.k, n_steps,
             self.decay, self.drift, self.noise_sd if self.noise_sd > 0 else None,
             p.v_th_mv, p.v_reset_mv, p.reset == "subtract", self.ref_steps,
@@ -259,11 +277,12 @@ class NeuroModel(mesa.Model):
                     self._spk_neuron, self._spk_step, self.chunk_lo, self._chunk_n, self.spikes_per_block,
                     self._spk_scale,
                 )  # fmt: skip
-            deliver_block(
+            (deliver_block_serial if serial else deliver_block)(
                 self._spk_neuron, self._spk_step, self.chunk_lo, self._chunk_n, self.spikes_per_block,
-                syn.indptr, syn.split, syn.targets, syn.weights, syn.row_weight, self.ring, self.delay_steps,
+                syn.indptr, syn.split, syn.stored, syn.delivery_weights(), syn.row_weight, self.ring, self.delay_steps,
                 self._spk_scale,
                 self.n_exc if self.plasticity is not None else 0,  # the plastic rows were delivered by on_block
+                syn.target_base,
             )  # fmt: skip
         self.k += n_steps
 

@@ -56,7 +56,7 @@ import math
 import numba as nb
 import numpy as np
 
-from neuroabm.model.plasticity.prefetch import prefetch
+from neuroabm.model.prefetch import prefetch
 
 #: synapses ahead whose target's packed state is prefetched (a few hundred ns of work ahead)
 PREFETCH_AHEAD = 12

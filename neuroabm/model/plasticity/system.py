@@ -63,6 +63,7 @@ class PlasticitySystem:
 
     def __init__(self, model: NeuroModel) -> None:
         p = model.params
+        model.synapses = model.synapses.editable()  # absolute targets, per-synapse weights
         if p.structural:  # spare room at the end of every excitatory row, for growth
             model.synapses = model.synapses.with_slack(model.n_exc, p.row_slack)
         syn = model.synapses
