@@ -83,7 +83,7 @@ def test_static_store_costs_two_bytes_per_synapse():
 
 
 def test_wide_networks_store_partition_offsets_and_deliver_identically():
-    """Above 65,536 neurons a target is stored as a uint16 offset in its partition (<= 32,768 wide).
+    """Above 65,536 neurons a target is stored as a uint16 offset in its partition (<= 65,536 wide).
 
     Delivery through the offsets fills the ring exactly as through absolute int32 targets
     (the editable store plasticity uses), and the absolute view and in-degrees agree.
@@ -95,7 +95,7 @@ def test_wide_networks_store_partition_offsets_and_deliver_identically():
     sources = rng.integers(0, n, size=(n, 3)).astype(np.int32)
     w = rng.uniform(-1, 1, n).astype(np.float32)
     wide = Synapses.from_sources(sources, w, n_parts=2)
-    assert wide.relative and wide.stored.dtype == np.uint16 and wide.split.shape[1] - 1 == 3
+    assert wide.relative and wide.stored.dtype == np.uint16 and wide.split.shape[1] - 1 == 2
     absolute = wide.editable()
     assert absolute.stored.dtype == np.int32 and absolute.stored.max() >= 1 << 16
     np.testing.assert_array_equal(wide.targets, absolute.stored)
@@ -124,7 +124,7 @@ def test_streamed_build_equals_the_table_build():
     w = np.where(np.arange(n) < n_exc, 0.1, -0.5).astype(np.float32)
     streamed_rng, table_rng = np.random.default_rng(9), np.random.default_rng(9)
     streamed = build_uniform(streamed_rng, n, n_exc, 4, 1, w, threads=2)
-    table = Synapses.from_sources(draw_sources(table_rng, np.zeros((n, 2)), n_exc, 4, 1, 1.0), w, n_parts=3)
+    table = Synapses.from_sources(draw_sources(table_rng, np.zeros((n, 2)), n_exc, 4, 1, 1.0), w, n_parts=2)
     np.testing.assert_array_equal(streamed.indptr, table.indptr)
     np.testing.assert_array_equal(streamed.split, table.split)
     np.testing.assert_array_equal(streamed.stored, table.stored)

@@ -141,12 +141,14 @@ def integrate_block(
 
 
 @nb.njit(cache=True)
-def _by_slot(spk_step, chunk_lo, chunk_n, cap, n_slots, delay_steps):
+def _by_slot(spk_neuron, spk_step, chunk_lo, chunk_n, cap, n_slots, delay_steps, indptr):
     """The block's spike entries grouped by the ring slot they land in (a stable counting sort).
 
     Delivery then fills one ring row at a time, so a partition's working set is one row slice
     (e.g. 62,500 targets x 4 bytes = 250 kB, in L2) instead of one per step of the block. Every
     ring entry still receives its spikes in buffer order, so sums are unchanged bit for bit.
+    Returns the entries (positions in the block's buffers), their sources and row starts in that
+    order (read sequentially by every partition), and the first entry of every slot.
     """
     n_chunks = chunk_lo.shape[0] - 1
     start = np.zeros(n_slots + 1, np.int64)
@@ -158,13 +160,18 @@ def _by_slot(spk_step, chunk_lo, chunk_n, cap, n_slots, delay_steps):
         start[s + 1] += start[s]
     fill = start[:-1].copy()
     order = np.empty(start[n_slots], np.int64)
+    src = np.empty(start[n_slots], np.int64)
+    row = np.empty(start[n_slots], np.int64)
     for c in range(n_chunks):
         base = chunk_lo[c] * cap
         for e in range(chunk_n[c]):
             slot = (spk_step[base + e] + delay_steps) % n_slots
-            order[fill[slot]] = base + e
-            fill[slot] += 1
-    return order, start
+            q = fill[slot]
+            order[q] = base + e
+            src[q] = spk_neuron[base + e]
+            row[q] = indptr[src[q]]
+            fill[slot] = q + 1
+    return order, src, row, start
 
 
 @nb.njit(parallel=True, cache=True)
@@ -199,7 +206,7 @@ def deliver_block(
     """
     n_slots = ring.shape[0]
     n_parts = split.shape[1] - 1
-    order, start = _by_slot(spk_step, chunk_lo, chunk_n, cap, n_slots, delay_steps)
+    order, srcs, rows, start = _by_slot(spk_neuron, spk_step, chunk_lo, chunk_n, cap, n_slots, delay_steps, indptr)
     for p in nb.prange(n_parts):
         off = np.int64(0)
         if target_base is not None:
@@ -208,21 +215,18 @@ def deliver_block(
             row = ring[slot]
             last = start[slot + 1] - 1
             for idx in range(start[slot], start[slot + 1]):
-                # rows start at random places: ask for the row pointers FAR spikes ahead and for
-                # the first target lines NEAR spikes ahead (their pointers arrived meanwhile)
-                far = spk_neuron[order[min(idx + FAR, last)]]
-                prefetch(indptr, far)
-                prefetch(split, (far, p))
-                near = spk_neuron[order[min(idx + NEAR, last)]]
-                q1 = indptr[near] + split[near, p + 1]
-                for q in range(indptr[near] + split[near, p], q1, LINE_ITEMS):
+                # rows start at random places: ask for the split entries FAR spikes ahead and for
+                # the target lines NEAR spikes ahead (their split entries arrived meanwhile)
+                prefetch(split, (srcs[min(idx + FAR, last)], p))
+                near = min(idx + NEAR, last)
+                for q in range(rows[near] + split[srcs[near], p], rows[near] + split[srcs[near], p + 1], LINE_ITEMS):
                     prefetch(targets, q)
                 entry = order[idx]  # position of the spike in the block's buffers
-                src = spk_neuron[entry]
+                src = srcs[idx]
                 if src < first_src:
                     continue
-                a = indptr[src] + split[src, p]
-                b = indptr[src] + split[src, p + 1]
+                a = rows[idx] + split[src, p]
+                b = rows[idx] + split[src, p + 1]
                 w = row_weight[src]
                 f = np.float32(1.0)
                 if spk_scale is not None:
