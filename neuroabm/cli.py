@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,10 @@ from neuroabm.config import ConfigError, load_config, parse_assignment, validate
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="neuroabm: spiking networks with diffusing dopamine."
 )
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _fail(msg: str) -> None:
@@ -33,6 +38,7 @@ def run(
     seed: Annotated[int | None, typer.Option(help="random seed (overrides the config)")] = None,
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the memory estimate and exit")] = False,
+    force: Annotated[bool, typer.Option("--force", help="replace a non-empty output folder as a whole")] = False,
 ) -> None:
     """Simulate a configuration and write config.toml, neurons/spikes/metrics.parquet, summary.json, report.png.
 
@@ -60,12 +66,19 @@ def run(
     except ConfigError as exc:
         _fail(str(exc))
     out_dir = out if out is not None else config.parent / "out" / config.stem
+    from neuroabm.exports.run_folder import RunFolderError
     from neuroabm.runner import run_to_directory  # the engine loads only once the input is valid
 
+    signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's SIGTERM ends the run like Ctrl-C
     try:
-        summary = run_to_directory(params, out_dir, progress=progress)
-    except ConfigError as exc:  # raised while building (e.g. an empty Gaussian kernel)
+        summary = run_to_directory(params, out_dir, progress=progress, force=force)
+    except KeyboardInterrupt:
+        typer.echo(f"interrupted: the partial run was removed and {out_dir} is unchanged; run it again", err=True)
+        raise typer.Exit(130) from None
+    except (ConfigError, RunFolderError) as exc:  # ConfigError: raised while building (an empty Gaussian kernel)
         _fail(str(exc))
+    except OSError as exc:  # a write failed: disk full, permissions; the staging folder is already gone
+        _fail(f"cannot write {exc.filename or out_dir}: {exc.strerror or exc}; nothing was written to {out_dir}")
     keys = ("n_neurons", "n_synapses", "rate_hz", "theory_rate_hz", "cv_isi", "wall_s", "events_per_s")
     typer.echo(json.dumps({k: summary[k] for k in keys}, indent=1))
     typer.echo(f"wrote {out_dir}")
@@ -86,13 +99,21 @@ def export(
 
     if fmt not in FORMATS:
         _fail(f"--format = {fmt!r}: allowed {', '.join(FORMATS)}")
+    from neuroabm.exports.run_folder import require_complete
+
     try:
+        require_complete(run_dir)
         t_ms, stem = find_snapshot(run_dir, at)
-    except (FileNotFoundError, ValueError) as exc:
-        _fail(str(exc))
-    nodes, edges = read_snapshot(stem)
-    target = out if out is not None else run_dir / f"graph_{t_ms:.0f}ms.{fmt}"
-    for path in write_graph(nodes, edges, target, fmt):  # type: ignore[arg-type]
+        target = out if out is not None else run_dir / f"graph_{t_ms:.0f}ms.{fmt}"
+        if target.is_dir():
+            _fail(f"--out {target} is a folder: give a file name (e.g. {target / ('graph.' + fmt)})")
+        nodes, edges = read_snapshot(stem)
+        paths = write_graph(nodes, edges, target, fmt)  # type: ignore[arg-type]
+    except (FileNotFoundError, ValueError) as exc:  # includes a corrupt snapshot (pyarrow raises ValueError kinds)
+        _fail(str(exc).splitlines()[0] if str(exc) else repr(exc))
+    except OSError as exc:  # incomplete folder, read-only folder, full disk
+        _fail(f"cannot write {exc.filename or target}: {exc.strerror or exc}" if exc.errno else str(exc))
+    for path in paths:
         typer.echo(f"wrote {path}")
 
 
@@ -106,11 +127,15 @@ def analyze(
 ) -> None:
     """Avalanches, power laws, branching ratios and first passage vs theory: analysis.json, analysis.png."""
     from neuroabm.analysis.run_analysis import analyze_run
+    from neuroabm.exports.run_folder import require_complete
 
     try:
+        require_complete(run_dir)
         result = analyze_run(run_dir, subsample=subsample, seed=seed)
     except (FileNotFoundError, ValueError) as exc:
-        _fail(str(exc))
+        _fail(str(exc).splitlines()[0] if str(exc) else repr(exc))
+    except OSError as exc:  # incomplete folder, read-only folder, full disk
+        _fail(f"cannot write into {exc.filename or run_dir}: {exc.strerror or exc}" if exc.errno else str(exc))
     a, f = result["avalanches"], result["first_passage"]
     short = {
         "n_avalanches": a["n_avalanches"],
@@ -159,6 +184,40 @@ def viz(
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
+
+
+@app.command()
+def cleft(
+    config: Annotated[Path | None, typer.Argument(help="cleft TOML \\[default: the built-in synapse]")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="output folder")] = Path("out/cleft"),
+    trials: Annotated[int | None, typer.Option(help="release trials \\[default: the config's]", min=1)] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (overrides the config)", min=0)] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="override a cleft parameter, KEY=VALUE (repeatable)")
+    ] = None,
+) -> None:
+    """One synapse molecule by molecule: first_passage/occupation/receptors.parquet, summary.json, report.png."""
+    import tomllib
+
+    overrides: dict[str, object] = {}
+    for item in set_ or []:
+        key, sep, raw = (s.strip() for s in item.partition("="))
+        if not sep:
+            _fail(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            overrides[key] = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            overrides[key] = raw
+    from neuroabm.cleft.runner import run_cleft
+
+    try:
+        summary = run_cleft(config, out, trials=trials, seed=seed, overrides=overrides)
+    except ConfigError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {exc.filename or out}: {exc.strerror or exc}")
+    typer.echo(json.dumps(summary, indent=1, default=float))
+    typer.echo(f"wrote {out}")
 
 
 @app.command()

@@ -19,6 +19,7 @@ from neuroabm.analysis.summary import summarize
 from neuroabm.config.params import Params
 from neuroabm.config.toml_io import write_config
 from neuroabm.exports.atomic import atomic_path
+from neuroabm.exports.run_folder import discard, estimate_output_bytes, publish, stage
 from neuroabm.exports.tables import write_json, write_metrics, write_neurons, write_parquet
 
 if TYPE_CHECKING:
@@ -56,21 +57,40 @@ def progress_loop(model: NeuroModel, enabled: bool = True) -> float:
     return time.perf_counter() - start
 
 
-def run_to_directory(params: Params, out_dir: str | Path, progress: bool = True) -> dict[str, Any]:
-    """Build and run a model from validated ``params`` and write the run folder; return the summary."""
+def run_to_directory(
+    params: Params, out_dir: str | Path, progress: bool = True, force: bool = False
+) -> dict[str, Any]:
+    """Build and run a model from validated ``params`` and write the run folder; return the summary.
+
+    The folder is checked (empty unless ``force``, writable, enough free space) before anything is
+    built, filled as a hidden staging folder and moved into place only when complete
+    (:mod:`neuroabm.exports.run_folder`); on any error or interruption the staging folder is removed.
+    """
+    n = params.n_exc + params.n_inh
+    staging = stage(out_dir, force=force, need_bytes=estimate_output_bytes(n, params.duration_ms))
+    try:
+        summary = _write_run(params, staging, progress)
+        publish(staging, out_dir)
+    except BaseException:
+        discard(staging)
+        raise
+    return summary
+
+
+def _write_run(params: Params, out: Path, progress: bool) -> dict[str, Any]:
+    """Build, run and write every output into ``out`` (the staging folder)."""
     from neuroabm.model.model import NeuroModel
     from neuroabm.report.figure import write_report
 
-    out = Path(out_dir)
     t0 = time.perf_counter()
     model = NeuroModel(**params.model_dump())
     build_s = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
     write_config(model.params, out / "config.toml")
     write_neurons(model, out / "neurons.parquet")
     if model.graph_recorder is not None:
         model.graph_recorder.snapshot_dir = out / "snapshots"
         model.graph_recorder.snapshot_dir.mkdir(exist_ok=True)
+        model.graph_recorder.snapshot()  # the initial state (the final one is written at the end)
     with atomic_path(out / "spikes.parquet") as tmp:
         model.recorder.stream_to(tmp)
         wall_s = progress_loop(model, enabled=progress)

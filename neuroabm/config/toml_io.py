@@ -49,16 +49,31 @@ def flatten_sections(doc: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+#: a run configuration is a few kB; anything far larger is not one
+MAX_CONFIG_BYTES = 1 << 20
+
+
 def load_config(path: str | Path) -> dict[str, Any]:
     """Read a TOML config into a flat dictionary (not yet validated)."""
     path = Path(path)
     try:
+        if path.is_dir():
+            raise ConfigError(f"{path} is a folder: give a TOML configuration file (see runs/)")
         with open(path, "rb") as fh:
-            doc = tomllib.load(fh)
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} kB, not a run configuration")
+        doc = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text (UTF-8) file; give a TOML configuration") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a run configuration") from None
+    except OSError as exc:  # permissions, symlink loops, devices
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror or exc}") from None
     return flatten_sections(doc)
 
 
