@@ -154,6 +154,8 @@ def analyze(
 #: the browser app lives in the repository next to the package (``visualization/``, not installed):
 #: ``neuroabm viz`` works from a checkout installed with ``pip install -e .``
 VIZ_APP = Path(__file__).resolve().parents[1] / "visualization" / "app.py"
+#: addresses that keep the app on this machine
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @app.command()
@@ -164,8 +166,9 @@ def viz(
 ) -> None:
     """Watch the model live in the browser (Mesa SolaraViz): torus, raster, graph, avalanches, sliders."""
     import os
-    import subprocess
 
+    if host not in LOOPBACK:
+        typer.echo(f"warning: --host {host} serves the app beyond this machine; it has no authentication", err=True)
     if not VIZ_APP.is_file():
         _fail(f"the browser app {VIZ_APP} is missing: it lives in the repository (install with pip install -e .)")
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
@@ -179,11 +182,9 @@ def viz(
     cmd = [sys.executable, "-m", "solara", "run", str(VIZ_APP), "--host", host, "--port", str(port)]
     cmd += ["--no-open", "--production", "--no-check-version"]  # offline: no browser, no PyPI query
     typer.echo(f"neuroabm viz: serving on http://{host}:{port}/ (Ctrl-C stops)")
-    try:
-        code = subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    sys.stdout.flush()
+    # the server replaces this process: a SIGTERM or Ctrl-C to 'neuroabm viz' reaches it directly
+    os.execve(sys.executable, cmd, env)
 
 
 @app.command()
