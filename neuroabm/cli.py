@@ -6,7 +6,7 @@ import json
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +15,21 @@ from neuroabm.config import ConfigError, load_config, parse_assignment, validate
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="neuroabm: spiking networks with diffusing dopamine."
 )
+
+
+#: build cost per synapse [s] on the 2-core reference machine (10^9 synapses in 73 s; README benchmarks)
+BUILD_S_PER_SYNAPSE = 7.5e-8
+
+
+def build_message(params: Any) -> str:
+    """What is about to be built and roughly how long it takes (printed before the silent build)."""
+    n = params.n_exc + params.n_inh
+    syn = n * (n - 1) if params.connectivity == "all_to_all" else n * (params.k_exc + params.k_inh)
+    secs = max(1.0, syn * BUILD_S_PER_SYNAPSE * (3 if params.kernel == "gaussian" else 1))
+    return (
+        f"building {n:,} neurons and {syn:,} synapses (about {secs:.0f} s; the first run on a machine also "
+        "compiles the kernels, about a minute)"
+    )
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -71,7 +86,8 @@ def run(
 
     signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's SIGTERM ends the run like Ctrl-C
     try:
-        summary = run_to_directory(params, out_dir, progress=progress, force=force)
+        announce = lambda: typer.echo(build_message(params), err=True)  # noqa: E731
+        summary = run_to_directory(params, out_dir, progress=progress, force=force, on_build=announce)
     except KeyboardInterrupt:
         typer.echo(f"interrupted: the partial run was removed and {out_dir} is unchanged; run it again", err=True)
         raise typer.Exit(130) from None
@@ -142,11 +158,13 @@ def analyze(
         "tau": [a["tau"], a["tau_err"]],
         "alpha": [a["alpha"], a["alpha_err"]],
         "gamma": [a["gamma"], a["gamma_err"]],
+        "gamma_range": [a.get("gamma_t_min"), a.get("gamma_t_max")],
         "m_conventional": a["m_conventional"],
         "m_mr": a["m_mr"],
         "mean_fpt_ms": f.get("mean_fpt_ms"),
         "theory_mean_fpt_ms": f.get("theory_mean_fpt_ms"),
     }
+    short |= {k: v for k, v in a.items() if k.endswith("_reason") or k == "suggestion"}  # why a value is NaN
     typer.echo(json.dumps(short, indent=1, default=float))
     typer.echo(f"wrote {run_dir / 'analysis.json'} and {run_dir / 'analysis.png'}")
 
@@ -219,6 +237,30 @@ def cleft(
         _fail(f"cannot write {exc.filename or out}: {exc.strerror or exc}")
     typer.echo(json.dumps(summary, indent=1, default=float))
     typer.echo(f"wrote {out}")
+
+
+@app.command()
+def sweep(
+    sweep_file: Annotated[Path, typer.Argument(help="sweep TOML: base run, [set], [grid], seeds (see runs/sweeps/)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="sweep folder: results.parquet, phase.png, points/")],
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786 \\[default: a local cluster]")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="local workers \\[default: from the cores]", min=1)] = None,
+    threads_per_worker: Annotated[
+        int | None, typer.Option(help="numba threads per local worker (workers x threads <= cores)", min=1)
+    ] = None,
+    keep_spikes: Annotated[bool, typer.Option("--keep-spikes", help="keep every point's spikes and snapshots")] = False,
+) -> None:
+    """Run a parameter sweep on Dask, resumably: a run folder per point and one results.parquet row each."""
+    from neuroabm.sweep.runner import run_sweep
+
+    try:
+        run_sweep(sweep_file, out, scheduler, workers, threads_per_worker, keep_spikes)  # prints its own summary
+    except (ConfigError, ValueError) as exc:  # SweepError is a ConfigError
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot write {exc.filename or out}: {exc.strerror or exc}")
 
 
 @app.command()

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,17 +59,24 @@ def progress_loop(model: NeuroModel, enabled: bool = True) -> float:
 
 
 def run_to_directory(
-    params: Params, out_dir: str | Path, progress: bool = True, force: bool = False
+    params: Params,
+    out_dir: str | Path,
+    progress: bool = True,
+    force: bool = False,
+    on_build: Callable[[], None] | None = None,
 ) -> dict[str, Any]:
     """Build and run a model from validated ``params`` and write the run folder; return the summary.
 
     The folder is checked (empty unless ``force``, writable, enough free space) before anything is
     built, filled as a hidden staging folder and moved into place only when complete
     (:mod:`neuroabm.exports.run_folder`); on any error or interruption the staging folder is removed.
+    ``on_build`` is called once the folder is ready, just before the (silent) build.
     """
     n = params.n_exc + params.n_inh
     staging = stage(out_dir, force=force, need_bytes=estimate_output_bytes(n, params.duration_ms))
     try:
+        if on_build is not None:
+            on_build()
         summary = _write_run(params, staging, progress)
         publish(staging, out_dir)
     except BaseException:
