@@ -8,7 +8,7 @@ and added, because on a shared 2-core VM the run-to-run spread of the whole simu
 is larger than the quantity we want (target <= 10 %). The whole-run difference is printed too, as
 a noisy cross-check.
 
-Two diffusion coefficients: the default kappa = 1e-6 mm^2/ms (REFERENCES §3 scale; lattice kernel
+Two diffusion coefficients: the default kappa = 1e-6 mm^2/ms (docs/REFERENCES.md §3 scale; lattice kernel
 half-width r = 7 at h = 1/128 mm) and a 100x faster 1e-4 mm^2/ms (r = 21).
 
 Usage: python benchmarks/bench_dopamine.py [--grid 128] [--sites 64] [--repeats 5]

@@ -6,6 +6,7 @@ Keeps ``import neuroabm`` (and the command line's ``--help``) from loading Mesa,
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -17,13 +18,15 @@ def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str],
     >>> getattr_("sqrt")(9.0)
     3.0
     """
-    cache: dict[str, Any] = {}
 
     def __getattr__(name: str) -> Any:
         if name in exports:
-            if name not in cache:
-                cache[name] = getattr(importlib.import_module(exports[name]), name)
-            return cache[name]
+            value = getattr(importlib.import_module(exports[name]), name)
+            # set on the package after the import: a submodule of the same name (sweep.expand) must not win
+            module = sys.modules.get(package)
+            if module is not None:
+                setattr(module, name, value)
+            return value
         raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     def __dir__() -> list[str]:

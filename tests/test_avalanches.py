@@ -2,7 +2,7 @@
 
 Reference: the mean-field critical branching process (Poisson offspring, m = 1), whose avalanches
 have tau = 3/2 (sizes), alpha = 2 (durations) and gamma = 2 (<S> ~ T^gamma), so that
-(alpha - 1)/(tau - 1) = gamma (REFERENCES section 6). Finite avalanches approach these exponents
+(alpha - 1)/(tau - 1) = gamma (docs/REFERENCES.md §6). Finite avalanches approach these exponents
 slowly, durations most slowly: the maximum-likelihood exponent above a given x_min converges to the
 exponent of the pure power law closest (in Kullback-Leibler divergence) to the exact law above
 x_min, which we compute from the exact laws (Borel sizes, iterated generating function for

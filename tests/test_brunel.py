@@ -1,7 +1,7 @@
 """Brunel (2000) model A at full scale (N = 10,000, C_E = 800, C_I = 200, J = 0.1 mV, D = 1.5 ms).
 
 The asynchronous irregular state (g = 5, eta = 2) must fire at the self-consistent mean-field rate.
-REFERENCES.md §1: simulations agree with it "within a few percent" in the AI state; the diffusion
+docs/REFERENCES.md §1: simulations agree with it "within a few percent" in the AI state; the diffusion
 approximation behind it neglects the finite PSP size (J = 1 % of theta - V_r) and the correlations
 of a finite network, so we allow 3 %. The synchronous regular state (g = 3) must be told apart.
 """

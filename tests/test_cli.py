@@ -53,6 +53,8 @@ def test_run_writes_every_output(run_dir):
         "metrics.parquet",
         "summary.json",
         "report.png",
+        "graph_metrics.parquet",  # every run: graph rows at start and end, and the two snapshots
+        "snapshots",
     }
 
 
@@ -81,8 +83,17 @@ def test_tables_have_the_documented_columns(run_dir):
     assert summary["rate_hz"] == pytest.approx(len(spikes) / (200 * 0.06))
 
 
-def test_report_is_a_png(run_dir):
+def test_report_is_a_png_with_drawn_panels(run_dir):
+    import matplotlib.image
+
     assert (run_dir / "report.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    img = matplotlib.image.imread(run_dir / "report.png")[..., :3]
+    # the panels are drawn: a blank or failed figure is (almost) all white; raster dots, curves and
+    # axes of the report's panels cover several percent of it, in more than one colour
+    ink = img.min(axis=2) < 0.8
+    assert ink.mean() > 0.02
+    colours = np.unique((img[ink] * 4).round().astype(int), axis=0)
+    assert len(colours) > 3
 
 
 @pytest.mark.parametrize(
@@ -125,7 +136,7 @@ def test_dopamine_run_adds_the_field_store_and_the_site_table(tmp_path):
     # outputs get the permissions of an ordinary new file (a temp file's 0o600 is not kept)
     umask = os.umask(0)
     os.umask(umask)
-    assert {p.stat().st_mode & 0o777 for p in out.iterdir()} == {0o666 & ~umask}
+    assert {p.stat().st_mode & 0o777 for p in out.iterdir() if p.is_file()} == {0o666 & ~umask}
 
 
 def test_plastic_run_writes_graph_metrics_and_snapshots_and_exports(tmp_path):
@@ -139,12 +150,12 @@ def test_plastic_run_writes_graph_metrics_and_snapshots_and_exports(tmp_path):
     res = neuroabm("run", str(cfg), "--out", str(out), "--no-progress")
     assert res.returncode == 0, res.stderr
     metrics = pd.read_parquet(out / "graph_metrics.parquet")
-    assert metrics["t_ms"].tolist() == [30.0, 60.0]
+    assert metrics["t_ms"].tolist() == [0.0, 30.0, 60.0]  # the start, then every period
     assert {"clustering", "modularity", "length_mean_mm", "da_in_strength_corr"} <= set(metrics.columns)
     snaps = sorted(p.name for p in (out / "snapshots").iterdir())
-    assert snaps == [f"t_{t:012d}ms_{k}.parquet" for t in (30, 60) for k in ("edges", "nodes")]
+    assert snaps == [f"t_{t:012d}ms_{k}.parquet" for t in (0, 30, 60) for k in ("edges", "nodes")]
     res = neuroabm("export", str(out), "--format", "gexf", "--at", "30")
     assert res.returncode == 0, res.stderr
     assert (out / "graph_30ms.gexf").exists()
     res = neuroabm("export", str(out), "--format", "graphml", "--at", "45")
-    assert res.returncode == 2 and "available: 30, 60" in res.stderr
+    assert res.returncode == 2 and "available: 0, 30, 60" in res.stderr

@@ -15,6 +15,11 @@ push it further. By 30 minutes 2-7 % of the other synapses have been carried abo
 probability 0.02: its rank among the others is then uniform) and for three standard deviations from
 the bulk, measured with the median and the MAD, which that minority tail does not move (the plain
 z-score it does: 2.8-4.3 in seeds 1-4).
+
+**This is a regression test.** The two marks (top 2 %, 3 robust standard deviations) were set after
+measuring seeds 1-4, not derived before the runs: the 2 % is the chance level argued above, but the
+choice of the robust z and of the number 3 came from the measured 3.5-5.4. The test guards the
+behaviour of this implementation; it is not an independent check of the paper's claim.
 """
 
 from __future__ import annotations
@@ -60,7 +65,7 @@ def test_robust_z_is_the_z_score_of_a_gaussian_bulk_and_ignores_a_minority_tail(
 
 
 @pytest.mark.slow
-def test_rewarded_synapse_ends_clearly_above_the_others_and_the_control_does_not_single_it_out():
+def test_regression_rewarded_synapse_ends_clearly_above_the_others_and_the_control_does_not_single_it_out():
     rewarded, control = run_with_control(published_params(duration_ms=1_800_000.0))
     # pair events: by chance alone r_A r_B x 20 ms x 1800 s = 36 at ~1 Hz, more through the A->B synapse
     # itself; the rewarded run needs ~10^2 for the sqrt(n) argument above, the control sees the chance ones

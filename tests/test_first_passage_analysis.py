@@ -3,7 +3,7 @@
 Uncoupled perfect integrators, tau dV = mu dt + sigma sqrt(tau) dW from V_r to theta, are a
 drifted Brownian motion from 0 to the barrier a = theta - V_r: the times from reset to the next
 spike are inverse Gaussian and the recorded V of neurons that have not fired since reset follow
-the method-of-images density (REFERENCES §2). The engine integrates them exactly and finds
+the method-of-images density (docs/REFERENCES.md §2). The engine integrates them exactly and finds
 crossings between grid points with the exact Brownian-bridge probability, so the only
 discretization left is that a spike is registered at the end of its step.
 """

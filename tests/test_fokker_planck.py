@@ -3,7 +3,7 @@
 The solver is second order in the grid spacing dv and the time step dt, conserves probability
 exactly (the only loss is the flux through the threshold) and integrates the survival exactly for
 its grid whatever the time step. The checks: its mean first-passage time plus t_ref is Siegert's
-mean interval (REFERENCES §2); without leak its F(t) and P(V, t) are the inverse Gaussian and the
+mean interval (docs/REFERENCES.md §2); without leak its F(t) and P(V, t) are the inverse Gaussian and the
 method-of-images density; isolated white-noise LIF neurons of the engine fire after reset with
 its F(t).
 """
@@ -22,25 +22,23 @@ from neuroabm.theory import (
     image_occupation_density,
     inverse_gaussian_pdf,
     siegert_mean_isi_ms,
-    siegert_rate,
 )
 from neuroabm.theory.fokker_planck import fokker_planck_first_passage, fokker_planck_mean_fpt_ms
 
 TAU, THETA, V_R, T_REF = 20.0, 20.0, 10.0, 2.0
-#: REFERENCES §2: (mu, sigma) [mV] -> published Siegert rate [Hz] (4 significant digits)
+#: docs/REFERENCES.md §2: (mu, sigma) [mV] -> reference Siegert rate [Hz] (4 significant digits)
 SIEGERT_CASES = [(15.0, 5.0, 9.461), (20.0, 5.0, 27.34), (25.0, 2.0, 42.85), (10.0, 10.0, 12.08)]
 
 
-@pytest.mark.parametrize(("mu", "sigma", "published_hz"), SIEGERT_CASES)
-def test_mean_first_passage_time_plus_refractory_period_is_siegert(mu, sigma, published_hz):
+@pytest.mark.parametrize(("mu", "sigma", "reference_hz"), SIEGERT_CASES)
+def test_mean_first_passage_time_plus_refractory_period_is_siegert(mu, sigma, reference_hz):
     sol = fokker_planck_first_passage(mu, sigma)
     # the march reached S < 1e-6, so integral S dt is all but a negligible remainder
     assert sol.tail_ms < 1e-5 * sol.mean_fpt_ms
     isi = sol.mean_fpt_ms + T_REF
     assert isi == pytest.approx(siegert_mean_isi_ms(mu, sigma), rel=5e-3)  # the project's 0.5 %
-    # and the published rates, which carry 4 significant digits (half a unit: < 6e-4 relative)
-    assert 1000.0 / isi == pytest.approx(published_hz, rel=6e-4)
-    assert 1000.0 / isi == pytest.approx(siegert_rate(mu, sigma), rel=5e-3)
+    # and the reference rates, which carry 4 significant digits (half a unit: < 6e-4 relative)
+    assert 1000.0 / isi == pytest.approx(reference_hz, rel=6e-4)
 
 
 @pytest.mark.parametrize(("mu", "sigma"), [(15.0, 5.0), (25.0, 2.0)])

@@ -175,20 +175,20 @@ def test_to_networkx_carries_positions_kinds_dopamine_and_summed_weights(plastic
         assert g.edges[s, t]["weight"] == pytest.approx(value, rel=1e-6)
     node = g.nodes[7]
     assert node["kind"] == "E" and node["x_mm"] == m.positions[7, 0] and node["dopamine_um"] == m.da_local[7]
-    assert len(m.graph_recorder.rows) == 2
+    assert [r["t_ms"] for r in m.graph_recorder.rows] == [0.0, 100.0, 200.0]  # the start, every period
 
 
 def test_structural_measures_on_the_first_and_every_nth_record_reproducibly():
     cfg = dict(
         n_exc=160, n_inh=40, k_exc=16, k_inh=4, j_mv=1.0, eta=1.5, duration_ms=200.0, seed=4, dopamine=True,
         n_sites=4, release_tonic=1e-3, plasticity=True, eta_da=5e-3, field_record_ms=0, graph_period_ms=50,
-        graph_heavy_every=3, graph_clustering_sample=50,
+        graph_heavy_every=2, graph_clustering_sample=50,
     )  # fmt: skip
     m = NeuroModel(**cfg).run()
     df = m.graph_recorder.frame()
-    assert df["t_ms"].tolist() == [50.0, 100.0, 150.0, 200.0]
+    assert df["t_ms"].tolist() == [0.0, 50.0, 100.0, 150.0, 200.0]  # the start, then every period
     heavy = df["modularity"].notna().to_numpy()
-    assert heavy.tolist() == [True, False, False, True] and df["n_edges"].notna().all()
+    assert heavy.tolist() == [True, False, True, False, True] and df["n_edges"].notna().all()
     # the last row is the graph now: sampled clustering of the seeded 50 neurons, and the
     # modularity of the kept partition (exact equalities: the same arrays, the same kernels)
     src, tgt, w = m.synapses.edges(m.synapse_weights())

@@ -1,4 +1,4 @@
-"""Dopamine-gated STDP (REFERENCES.md §4): the pair window, the eligibility trace, the weight law.
+"""Dopamine-gated STDP (docs/REFERENCES.md §4): the pair window, the eligibility trace, the weight law.
 
 A three-neuron store (all excitatory, every neuron projecting to the two others) is driven with
 hand-placed spikes through the same kernels the model uses, and compared with the closed forms:
@@ -29,7 +29,7 @@ class Harness:
 
     def __init__(self, w0: float = 1.0, eta: float = 0.0, da: float = 0.0, da0: float = 0.0, w_max: float = 4.0):
         sources = np.array([[1, 2], [0, 2], [0, 1]])  # target t receives from the two others
-        self.syn = Synapses.from_sources(sources, np.full(3, w0, np.float32), n_parts=2)
+        self.syn = Synapses.from_sources(sources, np.full(3, w0, np.float32), n_parts=2).editable()  # as plasticity
         m = self.syn.n_synapses
         self.elig = np.zeros(m, np.float32)
         self.x = np.zeros(3)

@@ -35,7 +35,7 @@ def test_mean_first_passage_time_of_isolated_neurons_equals_siegert(isolated_run
     result = analyze_run(isolated_run)
     fp = result["first_passage"]
     assert fp["theory"] == "exact"
-    # Siegert at (mu, sigma) = (20, 5) mV: 27.34 Hz (REFERENCES §2), so 1000/27.34 - t_ref = 34.58 ms
+    # Siegert at (mu, sigma) = (20, 5) mV: 27.34 Hz (docs/REFERENCES.md §2), so 1000/27.34 - t_ref = 34.58 ms
     assert fp["theory_mean_fpt_ms"] == pytest.approx(1000.0 / 27.34 - 2.0, rel=1e-3)
     assert fp["fokker_planck_mean_fpt_ms"] == pytest.approx(fp["theory_mean_fpt_ms"], rel=5e-3)
     # several thousand independent trials: the sample mean is within 4 standard errors of theory
@@ -46,7 +46,16 @@ def test_mean_first_passage_time_of_isolated_neurons_equals_siegert(isolated_run
     # 0.67 mV bins) a bin holds ~500 samples, a 4-5 % binomial error, i.e. ~0.007/mV; averaged over
     # all (t, V) bins (most of them near zero density) the error must be well below that
     assert fp["occupation_mean_abs_error_per_mv"] < 0.007
-    assert (isolated_run / "analysis.png").stat().st_size > 10_000
+    # the figure's content: 13 x 7.5 in at 110 dpi, and the red Fokker-Planck curve of F(t) drawn in
+    # the first-passage panel (bottom row, middle column) and nowhere in the summary panel (left)
+    import matplotlib.image
+
+    img = matplotlib.image.imread(isolated_run / "analysis.png")
+    assert img.shape[:2] == (825, 1430)
+    red = (img[..., 0] > 0.9) & (img[..., 1] < 0.15) & (img[..., 2] < 0.15)
+    h, w = red.shape
+    assert red[h // 2 :, w // 3 : 2 * w // 3].sum() > 200  # a curve, not a stray pixel
+    assert red[h // 2 :, : w // 3].sum() == 0
     saved = json.loads((isolated_run / "analysis.json").read_text())
     assert saved["first_passage"]["n_trials"] == fp["n_trials"]
 
@@ -93,7 +102,7 @@ def test_analyze_cli_writes_both_files_and_reports_a_missing_folder(isolated_run
         [sys.executable, "-m", "neuroabm", "analyze", str(tmp_path / "nope")], capture_output=True, text=True, cwd=ROOT
     )
     assert bad.returncode == 2
-    assert "config.toml not found" in bad.stderr
+    assert "not a folder written by" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 
 
 def test_subsampled_analysis_uses_only_the_chosen_neurons(isolated_run):
@@ -104,3 +113,58 @@ def test_subsampled_analysis_uses_only_the_chosen_neurons(isolated_run):
     assert sub["n_spikes"] == pytest.approx(full["n_spikes"] / 10, rel=0.2)
     # their mean inter-event interval, hence the bin, is about ten times longer
     assert sub["bin_ms"] > 5 * full["bin_ms"]
+
+
+def _dense_grid_train(n_neurons: int, rate_hz: float, dt_ms: float, duration_ms: float, seed: int):
+    """Poisson spikes on the dt grid: the pooled train of many neurons never falls silent."""
+    rng = np.random.default_rng(seed)
+    steps = int(duration_ms / dt_ms)
+    counts = rng.poisson(n_neurons * rate_hz * dt_ms / 1000.0, steps)
+    t_ms = np.repeat(np.arange(steps) * dt_ms, counts)
+    return t_ms, rng.integers(0, n_neurons, t_ms.size)
+
+
+def test_avalanche_bin_is_never_below_dt_and_missing_quantities_say_why():
+    """Issue 19: 10,000 neurons at 44 Hz on a 0.1 ms grid (the README example).
+
+    The mean inter-event interval is 1 / (10^4 * 0.044 / ms) = 0.0023 ms, 44 spikes per 0.1 ms
+    step: no bin of >= dt is ever empty (P = e^-44), so there is no avalanche. The bin must be dt,
+    not 0.0023 ms, and every NaN must carry a reason, with a subsample proposed instead: k neurons
+    give k * 0.0044 spikes per step, below 0.5 for k <= 113.
+    """
+    from neuroabm.analysis.avalanches import analyze_avalanches
+
+    t_ms, neuron = _dense_grid_train(10_000, 44.0, 0.1, 2000.0, seed=1)
+    out = analyze_avalanches(t_ms, neuron, mr_bin_ms=1.5)
+    json.dumps(out)
+    assert out["dt_ms"] == pytest.approx(0.1)
+    assert out["bin_ms"] == pytest.approx(0.1)  # never below dt (it was 0.0023 ms)
+    assert out["iei_ms"] == pytest.approx(1.0 / 440.0, rel=0.02)
+    assert out["n_avalanches"] == 0
+    for key in ("tau", "alpha", "gamma", "crackling"):
+        value = out["predicted_gamma"] if key == "crackling" else out[key]
+        assert np.isnan(value)
+        assert "no silent bin" in out[f"{key}_reason"] or "not estimated" in out[f"{key}_reason"], key
+    assert "below the time step" in out["tau_reason"]
+    assert "subsample=113" in out["suggestion"]
+    # following the suggestion gives avalanches: 113 neurons, ~0.5 spikes per step, e^-0.5 of the
+    # 0.1 ms bins (at least dt, the interval rounded to the grid) silent
+    sub = analyze_avalanches(t_ms, neuron, subsample=113, rng=0, mr_bin_ms=1.5)
+    assert sub["bin_ms"] >= 0.1 and sub["n_avalanches"] > 1000
+    assert sub["tau_reason"] is None and sub["alpha_reason"] is None
+
+
+def test_analyze_run_without_silences_writes_reasons_into_json_and_figure(tmp_path):
+    from neuroabm.report.analysis_figure import summary_lines
+
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(30.0, 2000)  # 30 spikes per 1 ms step: never silent
+    _synthetic_run(tmp_path / "dense", counts, rng)
+    result = analyze_run(tmp_path / "dense")
+    a = json.loads((tmp_path / "dense" / "analysis.json").read_text())["avalanches"]
+    assert a == json.loads(json.dumps(result["avalanches"]))
+    assert a["bin_ms"] == 1.0 and a["n_avalanches"] == 0
+    assert a["tau"] is None or np.isnan(a["tau"])
+    assert "no silent bin" in a["tau_reason"] and "subsample" in a["suggestion"]
+    text = "\n".join(summary_lines(result["avalanches"]))
+    assert "no silent bin" in text and "instead:" in text

@@ -39,9 +39,14 @@ def run(*args: str):
     return CliRunner().invoke(app, ["run", *args, "--no-progress"])
 
 
+def messages(result) -> list[str]:
+    """stderr without the progress notice printed before the build."""
+    return [line for line in result.stderr.strip().splitlines() if not line.startswith("building ")]
+
+
 def one_line_error(result) -> str:
     assert result.exit_code == 2, result.output
-    lines = result.stderr.strip().splitlines()
+    lines = messages(result)
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     return lines[0]
 
@@ -68,7 +73,7 @@ def test_an_interrupted_run_leaves_no_folder(config, tmp_path, monkeypatch):
     monkeypatch.setattr("neuroabm.runner.progress_loop", interrupted)
     out = tmp_path / "run"
     result = run(str(config), "--out", str(out))
-    assert result.exit_code == 130 and "interrupted" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert result.exit_code == 130 and len(messages(result)) == 1 and messages(result)[0].startswith("interrupted")
     assert not out.exists() and hidden_leftovers(out) == []
 
 

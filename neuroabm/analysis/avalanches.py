@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from neuroabm.analysis.avalanche_reasons import no_avalanche_reason, suggest_instead
 from neuroabm.analysis.branching import (
     branching_ratio_conventional,
     branching_ratio_mr,
     present_neurons,
     subsample_neurons,
 )
-from neuroabm.analysis.power_laws import crackling_relation, fit_power_law, size_duration_exponent
+from neuroabm.analysis.power_laws import crackling_relation, fit_power_law, size_duration_fit
 from neuroabm.checks import positive
 
 __all__ = [
@@ -32,8 +33,11 @@ __all__ = [
     "binned_counts",
     "find_avalanches",
     "mean_interevent_interval_ms",
+    "spike_time_step_ms",
 ]
 
+#: relative tolerance of :func:`spike_time_step_ms` when testing that times lie on one grid
+_GRID_TOL = 1e-4
 #: spikes within this fraction of a bin below a bin edge count in the next bin (absorbs rounding
 #: of grid times such as 0.3 / 0.1 = 2.9999999999999996)
 _EDGE_TOL = 1e-9
@@ -84,6 +88,23 @@ def mean_interevent_interval_ms(times_ms: np.ndarray) -> float:
     if span <= 0.0:
         raise ValueError("times_ms must span a positive time (all spikes are simultaneous)")
     return span / (t.size - 1)
+
+
+def spike_time_step_ms(times_ms: np.ndarray) -> float | None:
+    """The time step of a spike train recorded on a grid, or None if the times lie on no grid.
+
+    The grid is the smallest positive interval between distinct spike times, accepted when every
+    time lies (within ``_GRID_TOL`` of a step) on a whole multiple of it from the first spike.
+    Costs a sort (about a second for ``10^7`` spikes).
+    """
+    t = np.unique(_times(times_ms))
+    if t.size < 2:
+        return None
+    step = float(np.diff(t).min())
+    k = (t - t[0]) / step
+    if step <= 0.0 or not np.all(np.abs(k - np.round(k)) < _GRID_TOL):
+        return None
+    return step
 
 
 def binned_counts(
@@ -169,9 +190,12 @@ def find_avalanches(
 ) -> Avalanches:
     """Avalanches of a pooled spike train binned at ``bin_ms`` (default: the mean inter-event interval).
 
+    The default bin is rounded to the spikes' time grid and never below its step, as in
+    :func:`analyze_avalanches`.
+
     Args:
         times_ms: spike times [ms] of all neurons.
-        bin_ms: bin width [ms]; None for :func:`mean_interevent_interval_ms`.
+        bin_ms: bin width [ms]; None for :func:`mean_interevent_interval_ms` on the time grid.
         t_start_ms: start of the first bin [ms] (default the first spike, so the first
             avalanche is incomplete and dropped when ``complete_only``).
         t_stop_ms: end of the recording [ms] (default the bin of the last spike).
@@ -179,7 +203,7 @@ def find_avalanches(
 
     """
     if bin_ms is None:
-        bin_ms = mean_interevent_interval_ms(times_ms)
+        bin_ms = _automatic_bin_ms(_times(times_ms), None)[0]
     counts = binned_counts(times_ms, bin_ms, t_start_ms, t_stop_ms)
     return avalanches_from_counts(counts, bin_ms, complete_only)
 
@@ -187,9 +211,16 @@ def find_avalanches(
 def _fit_summary(prefix: str, values: np.ndarray, max_samples: int | None, seed: int) -> dict[str, Any]:
     try:
         fit = fit_power_law(values, discrete=True, max_samples=max_samples, rng=seed)
-    except ValueError:
+    except ValueError as exc:
         nan = float("nan")
-        return {prefix: nan, f"{prefix}_err": nan, f"{prefix}_xmin": nan, f"{prefix}_n_tail": 0}
+        reason = f"no power-law fit: {exc}"
+        return {
+            prefix: nan,
+            f"{prefix}_err": nan,
+            f"{prefix}_xmin": nan,
+            f"{prefix}_n_tail": 0,
+            f"{prefix}_reason": reason,
+        }
     return {
         prefix: fit.alpha,
         f"{prefix}_err": fit.sigma,
@@ -200,7 +231,64 @@ def _fit_summary(prefix: str, values: np.ndarray, max_samples: int | None, seed:
         f"{prefix}_p_lognormal": fit.p_lognormal,
         f"{prefix}_lr_exponential": fit.lr_exponential,
         f"{prefix}_p_exponential": fit.p_exponential,
+        f"{prefix}_reason": None,
     }
+
+
+def _gamma_summary(av: Avalanches, alpha_xmin: float) -> dict[str, Any]:
+    """``gamma`` over the duration scaling range (from the duration fit's ``x_min``), and that range."""
+    nan = float("nan")
+    try:
+        fit = size_duration_fit(av.sizes, av.durations, duration_xmin=alpha_xmin)
+    except ValueError as exc:
+        return {
+            "gamma": nan, "gamma_err": nan, "gamma_t_min": None, "gamma_t_max": None, "gamma_n_durations": 0,
+            "gamma_range": None, "gamma_reason": f"no <S>(T) fit: {exc}",
+        }  # fmt: skip
+    return {
+        "gamma": fit.gamma,
+        "gamma_err": fit.gamma_err,
+        "gamma_t_min": fit.t_min,
+        "gamma_t_max": fit.t_max,
+        "gamma_n_durations": fit.n_durations,
+        "gamma_range": fit.range_source,
+        "gamma_reason": None,
+    }
+
+
+def _crackling_summary(out: dict[str, Any]) -> dict[str, Any]:
+    nan = float("nan")
+    if all(math.isfinite(out[k]) for k in ("tau", "alpha", "gamma")) and out["tau"] != 1.0:
+        cr = crackling_relation(
+            out["tau"], out["alpha"], out["gamma"], out["tau_err"], out["alpha_err"], out["gamma_err"]
+        )
+        return {
+            "predicted_gamma": cr["predicted_gamma"],
+            "crackling_difference": cr["difference"],
+            "crackling_difference_err": cr["difference_err"],
+            "crackling_reason": None,
+        }
+    missing = [k for k in ("tau", "alpha", "gamma") if not math.isfinite(out[k])]
+    why = f"{', '.join(missing)} not estimated" if missing else "tau = 1"
+    return {
+        "predicted_gamma": nan,
+        "crackling_difference": nan,
+        "crackling_difference_err": nan,
+        "crackling_reason": why,
+    }
+
+
+def _automatic_bin_ms(t: np.ndarray, dt_ms: float | None) -> tuple[float, float | None, float | None]:
+    """``(bin, mean inter-event interval, time step)``: the interval, never below the time step.
+
+    On a grid the bin is the interval rounded to a whole multiple (>= 1) of the step (a bin between
+    grid multiples would alias), as in :func:`neuroabm.recorders.criticality.grid_bin_ms`.
+    """
+    step = dt_ms if dt_ms is not None else spike_time_step_ms(t)
+    iei = mean_interevent_interval_ms(t)
+    if step is None:
+        return iei, iei, None
+    return max(1, round(iei / step)) * step, iei, step
 
 
 def analyze_avalanches(
@@ -212,27 +300,35 @@ def analyze_avalanches(
     mr_bin_ms: float | None = None,
     mr_k_max: int = 100,
     fit_max_samples: int | None = 200_000,
+    dt_ms: float | None = None,
 ) -> dict[str, Any]:
     """One-call avalanche summary of a spike train (JSON-serializable numbers).
 
     Args:
         times_ms: spike times [ms].
         neurons: neuron index of each spike (needed only to subsample).
-        bin_ms: avalanche bin [ms]; None for the mean inter-event interval (of the subsample).
+        bin_ms: avalanche bin [ms]; None for the mean inter-event interval (of the subsample),
+            never below the time step: rounded to a whole multiple (>= 1) of ``dt_ms``.
         subsample: keep the spikes of this many randomly chosen neurons (None keeps all).
         rng: generator or seed for the subsample (required with ``subsample``).
         mr_bin_ms: bin [ms] of the branching-ratio estimates; None uses the avalanche bin.
         mr_k_max: longest lag of the multistep regression (bins).
         fit_max_samples: the power laws are fitted to a random subset of at most this many
             avalanches (seeded, see :func:`fit_power_law`); None fits all (slow beyond ~10^6).
+        dt_ms: time step [ms] of the recording; None detects it from the spike times
+            (:func:`spike_time_step_ms`; no grid, no limit).
 
     Returns:
-        ``n_spikes``, ``n_neurons_kept``, ``bin_ms``, ``n_avalanches``; the size fit (``tau``,
-        ``tau_err``, ``tau_xmin``, ``tau_n_tail``, KS and likelihood-ratio tests with prefix
-        ``tau_``); the duration fit (``alpha``... likewise); ``gamma``, ``gamma_err``, the
-        crackling ``predicted_gamma``, ``crackling_difference`` and its error;
-        ``m_conventional``, ``m_mr``, ``m_mr_err``, ``mr_tau_ms`` and ``mr_bin_ms``. Quantities
-        that cannot be estimated (too few avalanches) are NaN.
+        ``n_spikes``, ``n_neurons_kept``, ``bin_ms``, ``iei_ms`` (mean inter-event interval),
+        ``dt_ms`` (the grid used, or None), ``n_avalanches``; the size fit (``tau``, ``tau_err``,
+        ``tau_xmin``, ``tau_n_tail``, KS and likelihood-ratio tests with prefix ``tau_``); the
+        duration fit (``alpha``... likewise); ``gamma``, ``gamma_err`` and the duration range it
+        was fitted on (``gamma_t_min``, ``gamma_t_max`` in bins, ``gamma_n_durations``,
+        ``gamma_range``: see :func:`size_duration_fit`); the crackling ``predicted_gamma``,
+        ``crackling_difference`` and its error; ``m_conventional``, ``m_mr``, ``m_mr_err``,
+        ``mr_tau_ms`` and ``mr_bin_ms``. Quantities that cannot be estimated are NaN, and
+        ``<name>_reason`` says why (None otherwise); ``suggestion`` proposes what to run instead
+        (:mod:`neuroabm.analysis.avalanche_reasons`).
 
     """
     t = _times(times_ms)
@@ -246,40 +342,67 @@ def analyze_avalanches(
         n_neurons_kept = int(present_neurons(kept).size)
     elif neurons is not None:
         n_neurons_kept = int(present_neurons(neurons).size)
-    if bin_ms is None:
-        bin_ms = mean_interevent_interval_ms(t)
-    counts = binned_counts(t, bin_ms)
-    av = avalanches_from_counts(counts, bin_ms)
+    if dt_ms is not None:
+        dt_ms = positive("dt_ms", dt_ms, "ms")
+    iei = step = None
+    if bin_ms is None and t.size >= 2 and t.max() > t.min():
+        bin_ms, iei, step = _automatic_bin_ms(t, dt_ms)
+    elif t.size >= 2 and t.max() > t.min():
+        iei, step = mean_interevent_interval_ms(t), dt_ms
     nan = float("nan")
     out: dict[str, Any] = {
         "n_spikes": int(t.size),
         "n_neurons_kept": n_neurons_kept,
-        "bin_ms": float(bin_ms),
-        "n_avalanches": len(av),
+        "bin_ms": float(bin_ms) if bin_ms is not None else nan,
+        "iei_ms": iei,
+        "dt_ms": step,
     }
+    if bin_ms is None:  # fewer than 2 spikes, or all simultaneous: nothing to bin
+        counts = np.zeros(0, np.int64)
+        av = avalanches_from_counts(counts, 1.0)
+    else:
+        counts = binned_counts(t, bin_ms) if t.size else np.zeros(0, np.int64)
+        av = avalanches_from_counts(counts, bin_ms)
+    out["n_avalanches"] = len(av)
+    none_reason = no_avalanche_reason(t.size, counts.size, int(np.sum(counts == 0)), out["bin_ms"], iei, step)
     out |= _fit_summary("tau", av.sizes, fit_max_samples, seed=1)
     out |= _fit_summary("alpha", av.durations, fit_max_samples, seed=2)
-    try:
-        gamma, gamma_err = size_duration_exponent(av.sizes, av.durations)
-    except ValueError:
-        gamma, gamma_err = nan, nan
-    out |= {"gamma": gamma, "gamma_err": gamma_err}
-    if all(math.isfinite(out[k]) for k in ("tau", "alpha", "gamma")) and out["tau"] != 1.0:
-        cr = crackling_relation(out["tau"], out["alpha"], gamma, out["tau_err"], out["alpha_err"], gamma_err)
-        out |= {
-            "predicted_gamma": cr["predicted_gamma"],
-            "crackling_difference": cr["difference"],
-            "crackling_difference_err": cr["difference_err"],
-        }
-    else:
-        out |= {"predicted_gamma": nan, "crackling_difference": nan, "crackling_difference_err": nan}
-    mr_counts = counts if mr_bin_ms is None else binned_counts(t, mr_bin_ms)
+    out |= _gamma_summary(av, out["alpha_xmin"])
+    out |= _crackling_summary(out)
+    if none_reason is not None:  # the root cause beats the fitter's complaint
+        for k in ("tau", "alpha", "gamma"):
+            out[f"{k}_reason"] = none_reason
+    if mr_bin_ms is not None and step is not None and mr_bin_ms < step:
+        raise ValueError(f"mr_bin_ms must be >= the time step {step:g} ms (got {mr_bin_ms!r})")
+    out |= _branching_summary(t, counts, out["bin_ms"], mr_bin_ms, mr_k_max)
+    span_ms = float(t.max() - t.min()) if t.size >= 2 else 0.0
+    rate = t.size / n_neurons_kept / span_ms if n_neurons_kept and span_ms > 0 else None
+    out["suggestion"] = suggest_instead(out, rate, step)
+    return out
+
+
+def _branching_summary(
+    t: np.ndarray, counts: np.ndarray, bin_ms: float, mr_bin_ms: float | None, mr_k_max: int
+) -> dict[str, Any]:
+    nan = float("nan")
     mr_bin = float(bin_ms if mr_bin_ms is None else mr_bin_ms)
+    out: dict[str, Any] = {}
+    if not math.isfinite(mr_bin) or t.size < 2:
+        why = "fewer than 2 spikes at different times"
+        return {
+            "m_conventional": nan, "m_conventional_reason": why, "m_mr": nan, "m_mr_err": nan, "mr_tau_ms": nan,
+            "m_mr_reason": why, "mr_bin_ms": mr_bin,
+        }  # fmt: skip
+    mr_counts = counts if mr_bin_ms is None else binned_counts(t, mr_bin_ms)
     out["m_conventional"] = branching_ratio_conventional(mr_counts)
+    out["m_conventional_reason"] = (
+        None if math.isfinite(out["m_conventional"]) else "no pair of successive bins with activity in the first"
+    )
     try:
         mr = branching_ratio_mr(mr_counts, k_max=mr_k_max, bin_ms=mr_bin)
-        out |= {"m_mr": mr.m, "m_mr_err": mr.m_err, "mr_tau_ms": mr.tau_ms}
-    except ValueError:
-        out |= {"m_mr": nan, "m_mr_err": nan, "mr_tau_ms": nan}
+        out |= {"m_mr": mr.m, "m_mr_err": mr.m_err, "mr_tau_ms": mr.tau_ms, "m_mr_reason": None}
+    except (ValueError, ZeroDivisionError) as exc:
+        why = f"multistep regression failed on {mr_counts.size} bins of {mr_bin:g} ms: {exc}"
+        out |= {"m_mr": nan, "m_mr_err": nan, "mr_tau_ms": nan, "m_mr_reason": why}
     out["mr_bin_ms"] = mr_bin
     return out

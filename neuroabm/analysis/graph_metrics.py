@@ -10,7 +10,7 @@ a live model, a saved snapshot or any graph. Two quantities need more than count
   are negative, and modularity needs non-negative weights). Self-loops are dropped.
 
 Backends. networkx is the reference; python-igraph (C) and numba kernels compute the same
-quantities faster. On 10^4 nodes with 10^7 synapses (REFERENCES.md §7 and
+quantities faster. On 10^4 nodes with 10^7 synapses (docs/REFERENCES.md §7 and
 ``benchmarks/bench_graph.py``) networkx takes minutes, igraph ~30-120 s for Louvain (its local
 moving sorts every node's neighbour list by community, O(d log d) per node and sweep) and ~10 s to
 build its graph, while the numba Louvain here gathers the weights to neighbouring communities in a

@@ -4,7 +4,13 @@
   Kolmogorov–Smirnov distance, and likelihood-ratio tests against a lognormal and an exponential
   (Clauset, Shalizi & Newman 2009, SIAM Rev 51:661), computed with the ``powerlaw`` package
   (Alstott, Bullmore & Plenz 2014).
-- :func:`size_duration_exponent`: ``<S>(T) ~ T^gamma`` by weighted least squares in log-log.
+- :func:`size_duration_fit` (and :func:`size_duration_exponent`): ``<S>(T) ~ T^gamma`` by weighted
+  least squares in log-log over the *scaling range* of durations: from the ``x_min`` of the
+  duration power law (chosen by the KS scan, as for the exponent ``alpha``) to the longest duration
+  seen at least ``min_count`` times. Below that range the mean size of short avalanches has not
+  reached its scaling form: for a critical branching process the exact local slope of
+  ``ln E[S | T]`` is only 1.25–1.54 at ``T = 2..5`` and tends to 2 (docs/REFERENCES.md §6), so a fit
+  from ``T = 2`` returns ``gamma`` near 1.6 instead of 2.
 - :func:`crackling_relation`: the scaling relation ``(alpha - 1) / (tau - 1) = gamma`` (Sethna,
   Dahmen & Myers 2001; Friedman et al. 2012) as a measured difference.
 
@@ -22,7 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["PowerLawFit", "crackling_relation", "fit_power_law", "size_duration_exponent"]
+__all__ = [
+    "PowerLawFit",
+    "SizeDurationFit",
+    "crackling_relation",
+    "fit_power_law",
+    "size_duration_exponent",
+    "size_duration_fit",
+]
 
 #: fewest values :func:`fit_power_law` accepts (the KS scan needs a few distinct tails)
 MIN_VALUES = 10
@@ -154,13 +167,93 @@ def fit_power_law(
     )
 
 
-def size_duration_exponent(
+@dataclass(frozen=True)
+class SizeDurationFit:
+    """Result of :func:`size_duration_fit`.
+
+    Attributes:
+        gamma: exponent of ``<S>(T) ~ T^gamma``.
+        gamma_err: its standard error (weighted least squares, inflated by ``sqrt(chi^2/dof)``).
+        t_min: shortest duration fitted (bins).
+        t_max: longest duration fitted (bins): the longest seen at least ``min_count`` times.
+        n_durations: number of distinct durations (points) in the fit.
+        n_avalanches: avalanches with those durations.
+        range_source: how ``t_min`` was chosen: ``"given"``, ``"duration power-law x_min"``,
+            ``"straight in log-log within errors"`` (moved above that ``x_min``), or
+            ``"fallback T >= 2 ..."`` (the duration tail held fewer than 3 usable durations).
+
+    """
+
+    gamma: float
+    gamma_err: float
+    t_min: int
+    t_max: int
+    n_durations: int
+    n_avalanches: int
+    range_source: str
+
+
+#: shortest duration ever fitted: ``T = 1`` is the count of one bin, not a scaling size
+MIN_T_MIN = 2
+#: fewest durations the automatic scaling range keeps
+MIN_RANGE_POINTS = 5
+
+
+def _usable_durations(n: np.ndarray, t_min: int, t_max: int | None, min_count: int) -> np.ndarray:
+    """Durations in ``[t_min, t_max]`` seen at least ``min_count`` times (``n``: counts per duration)."""
+    dur = np.flatnonzero(n >= min_count)
+    dur = dur[dur >= t_min]
+    return dur if t_max is None else dur[dur <= t_max]
+
+
+def _wls_line(dur: np.ndarray, n: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> tuple[float, float, float, int]:
+    """Weighted fit of ``ln <S>_T = gamma ln T + c`` over durations ``dur``: ``(gamma, var, chi2, dof)``."""
+    n_t, mean = n[dur].astype(float), s1[dur] / n[dur]
+    var = np.maximum(s2[dur] / n_t - mean**2, 0.0) * n_t / (n_t - 1.0)
+    se_log = np.sqrt(var / n_t) / mean
+    # durations where every avalanche has the same size (e.g. T = 1 with one spike per bin) carry
+    # no scatter estimate: give them the smallest error seen among the others
+    floor = se_log[se_log > 0].min() if np.any(se_log > 0) else 1.0
+    w = 1.0 / np.maximum(se_log, floor) ** 2
+    lx, ly = np.log(dur.astype(float)), np.log(mean)
+    design = np.column_stack([lx, np.ones_like(lx)])
+    cov = np.linalg.inv(design.T @ (design * w[:, None]))
+    coef = cov @ (design.T @ (w * ly))
+    chi2 = float(np.sum(w * (ly - design @ coef) ** 2))
+    return float(coef[0]), float(cov[0, 0]), chi2, int(dur.size - 2)
+
+
+def _straight(dur: np.ndarray, n: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> bool:
+    """``ln <S>_T`` is straight in ``ln T`` over ``dur`` within the errors.
+
+    Two tests: the scatter about the line (``chi^2`` within 3 sd of ``dof``), and no bend: the
+    slopes fitted on the lower and upper half of the range (split at the geometric middle, each
+    at least 3 durations) agree within 2 standard errors of their difference. The bend test is
+    what detects the slow approach of the local slope to its limit (1.65 at ``T = 8`` to 1.96 at
+    ``T = 114`` for a critical branching process), which ``chi^2`` alone misses.
+    """
+    _, _, chi2, dof = _wls_line(dur, n, s1, s2)
+    if dof < 1 or chi2 > dof + 3.0 * math.sqrt(2.0 * dof):
+        return False
+    split = math.sqrt(float(dur[0]) * float(dur[-1]))
+    low, high = dur[dur <= split], dur[dur > split]
+    if low.size < 3 or high.size < 3:
+        return True
+    g_lo, v_lo, c_lo, d_lo = _wls_line(low, n, s1, s2)
+    g_hi, v_hi, c_hi, d_hi = _wls_line(high, n, s1, s2)
+    v_lo *= max(1.0, c_lo / d_lo)
+    v_hi *= max(1.0, c_hi / d_hi)
+    return abs(g_hi - g_lo) <= 2.0 * math.sqrt(v_lo + v_hi)
+
+
+def size_duration_fit(
     sizes: np.ndarray,
     durations: np.ndarray,
     min_count: int = 10,
-    t_min: int = 2,
+    t_min: int | None = None,
     t_max: int | None = None,
-) -> tuple[float, float]:
+    duration_xmin: float | None = None,
+) -> SizeDurationFit:
     """Exponent ``gamma`` of the mean avalanche size versus duration, ``<S>(T) ~ T^gamma``.
 
     For every duration ``T`` in ``[t_min, t_max]`` seen at least ``min_count`` times, the mean size
@@ -169,16 +262,23 @@ def size_duration_exponent(
     is the weighted-fit standard error, scaled up by ``sqrt(chi^2 / dof)`` when the points scatter
     more than their errors (curvature from finite-size corrections).
 
+    Scaling range, unless ``t_min`` is given: the fit starts no lower than the ``x_min`` of the
+    duration power law (``duration_xmin``, or a :func:`fit_power_law` of ``durations``) and no
+    lower than ``T = 2``, and moves up to the first duration from which the points lie on a straight
+    line within their errors (no excess scatter, no bend between the lower and upper half of the
+    range, see :func:`_straight`), keeping at least
+    ``MIN_RANGE_POINTS`` durations. ``range_source`` says which rule set ``t_min``; the range is
+    in ``t_min`` and ``t_max``. Short avalanches have not reached their scaling form: for a critical
+    branching process the exact local slope of ``ln E[S | T]`` is 1.25–1.54 at ``T = 2..5`` and
+    only tends to 2, so a fit from ``T = 2`` returns about 1.6.
+
     Args:
         sizes: avalanche sizes (spikes).
         durations: avalanche durations (bins), same length.
         min_count: fewest avalanches per duration for its mean to enter the fit (>= 2).
-        t_min: shortest duration fitted (bins); ``T = 1`` is excluded by default since then
-            ``S`` is just the count of one bin.
+        t_min: shortest duration fitted (bins); None chooses the scaling range from the data.
         t_max: longest duration fitted (bins), None for no limit.
-
-    Returns:
-        ``(gamma, gamma_err)``.
+        duration_xmin: ``x_min`` of a duration power-law fit already made (saves refitting).
 
     Raises:
         ValueError: mismatched inputs, or fewer than 3 durations with enough avalanches.
@@ -193,33 +293,59 @@ def size_duration_exponent(
     if t.size and (np.any(t < 1) or np.any(s <= 0)):
         raise ValueError("durations must be >= 1 bin and sizes > 0")
     t = t.astype(np.int64)
-    keep = t >= t_min
-    if t_max is not None:
-        keep &= t <= t_max
-    s, t = s[keep], t[keep]
     n = np.bincount(t)
     s1 = np.bincount(t, s)
     s2 = np.bincount(t, s * s)
-    dur = np.flatnonzero(n >= min_count)
+    if t_min is not None:
+        source, dur = "given", _usable_durations(n, int(t_min), t_max, min_count)
+    else:
+        if duration_xmin is None or not math.isfinite(duration_xmin):
+            try:
+                duration_xmin = fit_power_law(t, max_samples=200_000, rng=2).xmin
+            except ValueError:
+                duration_xmin = float(MIN_T_MIN)
+        source, dur = (
+            "duration power-law x_min",
+            _usable_durations(n, max(MIN_T_MIN, math.ceil(duration_xmin)), t_max, min_count),
+        )
+        if dur.size < 3:
+            source, dur = (
+                f"fallback T >= {MIN_T_MIN} (duration tail too short)",
+                _usable_durations(n, MIN_T_MIN, t_max, min_count),
+            )
+        for i in range(max(0, dur.size - MIN_RANGE_POINTS + 1)):
+            if _straight(dur[i:], n, s1, s2):
+                if i:
+                    source = "straight in log-log within errors"
+                dur = dur[i:]
+                break
     if dur.size < 3:
         raise ValueError(
             f"need at least 3 durations with >= min_count={min_count} avalanches in [t_min, t_max] (got {dur.size})"
         )
-    n_t, mean = n[dur].astype(float), s1[dur] / n[dur]
-    var = np.maximum(s2[dur] / n_t - mean**2, 0.0) * n_t / (n_t - 1.0)
-    se_log = np.sqrt(var / n_t) / mean
-    # durations where every avalanche has the same size (e.g. T = 1 with one spike per bin) carry
-    # no scatter estimate: give them the smallest error seen among the others
-    floor = se_log[se_log > 0].min() if np.any(se_log > 0) else 1.0
-    w = 1.0 / np.maximum(se_log, floor) ** 2
-    lx, ly = np.log(dur.astype(float)), np.log(mean)
-    design = np.column_stack([lx, np.ones_like(lx)])
-    cov = np.linalg.inv(design.T @ (design * w[:, None]))
-    coef = cov @ (design.T @ (w * ly))
-    chi2 = float(np.sum(w * (ly - design @ coef) ** 2))
-    dof = dur.size - 2
+    gamma, var, chi2, dof = _wls_line(dur, n, s1, s2)
     scale = max(1.0, chi2 / dof) if dof > 0 else 1.0
-    return float(coef[0]), float(math.sqrt(cov[0, 0] * scale))
+    return SizeDurationFit(
+        gamma=gamma,
+        gamma_err=float(math.sqrt(var * scale)),
+        t_min=int(dur[0]),
+        t_max=int(dur[-1]),
+        n_durations=int(dur.size),
+        n_avalanches=int(n[dur].sum()),
+        range_source=source,
+    )
+
+
+def size_duration_exponent(
+    sizes: np.ndarray,
+    durations: np.ndarray,
+    min_count: int = 10,
+    t_min: int | None = None,
+    t_max: int | None = None,
+) -> tuple[float, float]:
+    """``(gamma, gamma_err)`` of :func:`size_duration_fit` (scaling range chosen from the data by default)."""
+    fit = size_duration_fit(sizes, durations, min_count=min_count, t_min=t_min, t_max=t_max)
+    return fit.gamma, fit.gamma_err
 
 
 def crackling_relation(

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neuroabm.analysis.avalanches import analyze_avalanches, find_avalanches, mean_interevent_interval_ms
+from neuroabm.analysis.avalanches import analyze_avalanches, find_avalanches
 from neuroabm.analysis.branching import subsample_neurons
 from neuroabm.analysis.first_passage import first_passage_times, occupation_density
 from neuroabm.config import Params, load_config, validate_params
@@ -190,11 +190,15 @@ def analyze_run(
     p, t_ms, neuron = load_run(run_dir)
     n = p.n_exc + p.n_inh
     rate = t_ms.size / n / (p.duration_ms / 1000.0)
-    # avalanches (of the subsample, if asked) binned at their mean inter-event interval, but no finer
-    # than the spikes' time step; branching ratios on the causal time step, one synaptic delay
-    t_av = t_ms if subsample is None else subsample_neurons(t_ms, neuron, subsample, np.random.default_rng(seed))[0]
-    iei = mean_interevent_interval_ms(t_av) if t_av.size > 1 else p.dt_ms
-    aval = analyze_avalanches(t_av, bin_ms=max(iei, p.dt_ms), mr_bin_ms=p.delay_ms)
+    # avalanches (of the subsample, if asked) binned at their mean inter-event interval on the grid of
+    # the time step (never finer); branching ratios on the causal time step, one synaptic delay.
+    # What cannot be estimated is NaN with a reason, and a suggestion (e.g. --subsample)
+    kept = neuron
+    if subsample is not None:
+        t_av, kept = subsample_neurons(t_ms, neuron, subsample, np.random.default_rng(seed))
+    else:
+        t_av = t_ms
+    aval = analyze_avalanches(t_av, kept, mr_bin_ms=max(p.delay_ms, p.dt_ms), dt_ms=p.dt_ms)
     if subsample is not None:
         aval["n_neurons_kept"] = subsample
     theory = first_passage_theory(p, rate)
@@ -208,6 +212,6 @@ def analyze_run(
     if figure:
         from neuroabm.report.analysis_figure import write_analysis_figure
 
-        av = find_avalanches(t_av, bin_ms=aval["bin_ms"]) if t_av.size else None
+        av = find_avalanches(t_av, bin_ms=aval["bin_ms"]) if math.isfinite(aval["bin_ms"]) else None
         write_analysis_figure(run_dir / "analysis.png", av, aval, fpt, theory, hist)
     return result

@@ -5,13 +5,12 @@ as a ``mesa.batch_run`` sweep (``{"g": [4, 5, 6]}``) and on the command line (``
 TOML files group the names into sections for humans (see :data:`SECTIONS`); the section is
 documentation only and never part of the name.
 
-Defaults are Brunel (2000) model A at a small size (REFERENCES.md §1).
+Defaults are Brunel (2000) model A at a small size (docs/REFERENCES.md §1).
 """
 
 from __future__ import annotations
 
 import difflib
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -28,25 +27,34 @@ class ConfigError(ValueError):
     """A configuration value is unknown, of the wrong type or out of its allowed range."""
 
 
+#: the upper bound of a number given none of its own: finite, far above any sensible value, and
+#: inside int64 (numba's integers), so no value can overflow a kernel
+DEFAULT_MAX = 10**9
+
+
 def _p(default: Any, section: str, doc: str, **constraints: Any) -> Any:
+    numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+    if numeric and not {"le", "lt"} & constraints.keys():
+        constraints["le"] = float(DEFAULT_MAX) if isinstance(default, float) else DEFAULT_MAX
     return Field(default, description=doc, json_schema_extra={"section": section}, **constraints)
 
 
 class Params(BaseModel):
     """All parameters of a run. Units are in the names (ms, mV, mm, Hz)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+    # no NaN or infinity anywhere (list elements included) unless a field says what inf means
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, allow_inf_nan=False)
 
     # [network]
     n_exc: int = _p(800, "network", "number of excitatory neurons", ge=1, le=10_000_000)
     n_inh: int = _p(200, "network", "number of inhibitory neurons", ge=0, le=10_000_000)
     k_exc: int = _p(80, "network", "excitatory inputs per neuron (fixed in-degree C_E)", ge=0, le=100_000)
     k_inh: int = _p(20, "network", "inhibitory inputs per neuron (fixed in-degree C_I)", ge=0, le=100_000)
-    side_mm: float = _p(1.0, "network", "side of the square torus [mm]", gt=0.0, le=1000.0)
+    side_mm: float = _p(1.0, "network", "side of the square torus [mm]", ge=0.001, le=1000.0)
     kernel: Literal["uniform", "gaussian"] = _p(
         "uniform", "network", "how sources are drawn: uniformly, or with a periodic Gaussian distance kernel"
     )
-    sigma_mm: float = _p(0.1, "network", "width of the Gaussian connection kernel [mm]", gt=0.0, le=1000.0)
+    sigma_mm: float = _p(0.1, "network", "width of the Gaussian connection kernel [mm]", ge=1e-4, le=1000.0)
     connectivity: Literal["fixed_indegree", "all_to_all"] = _p(
         "fixed_indegree",
         "network",
@@ -115,7 +123,7 @@ class Params(BaseModel):
     record_v_dt_ms: float = _p(
         1.0, "run", "sampling interval of record_v [ms], a whole multiple of dt_ms", gt=0.0, le=1e9
     )
-    # [dopamine] (REFERENCES.md §3): release sites, a diffusing field, feedback and rewards
+    # [dopamine] (docs/REFERENCES.md §3): release sites, a diffusing field, feedback and rewards
     dopamine: bool = _p(False, "dopamine", "simulate dopamine release sites and the diffusing field")
     n_sites: int = _p(16, "dopamine", "number of release sites", ge=0, le=100_000)
     site_layout: Literal["lattice", "random"] = _p(
@@ -128,10 +136,11 @@ class Params(BaseModel):
         "lattice", "dopamine", "diffusion operator: exact lattice Laplacian (positive) or continuum spectral"
     )
     kappa_mm2_per_ms: float = _p(
-        1e-6, "dopamine", "diffusion coefficient kappa [mm^2/ms] (1e-6: REFERENCES §3 scale)", ge=0.0, le=1e3
+        1e-6, "dopamine", "diffusion coefficient kappa [mm^2/ms] (1e-6: docs/REFERENCES.md §3 scale)", ge=0.0, le=1e3
     )
     tau_da_ms: float = _p(
-        10_000.0, "dopamine", "dopamine decay time constant tau_D [ms] (inf: none; 1e4: REFERENCES §3)", gt=0.0
+        10_000.0, "dopamine", "dopamine decay time constant tau_D [ms] (inf: none; 1e4: docs/REFERENCES.md §3)", gt=0.0,
+        le=float("inf"), allow_inf_nan=True
     )
     release_tonic: float = _p(
         5e-7, "dopamine", "tonic release per site [uM mm^2/ms] (16 sites, 1 mm^2, tau_D 10 s: 0.08 uM)", ge=0.0, le=1e6
@@ -164,7 +173,11 @@ class Params(BaseModel):
     reward_delay_min_ms: float = _p(1000.0, "dopamine", "shortest delay of a contingent reward [ms]", ge=0.0)
     reward_delay_max_ms: float = _p(3000.0, "dopamine", "longest delay of a contingent reward [ms]", ge=0.0)
     field_record_ms: int = _p(100, "dopamine", "interval of field snapshots [ms]; 0 = none", ge=0, le=10**9)
-    # [plasticity] (REFERENCES.md §4): dopamine-gated STDP on excitatory synapses (Izhikevich 2007)
+    dopamine_mixing: Literal["diffusive", "global"] = _p(
+        "diffusive", "dopamine", "release diffuses from the sites, or the same total is spread uniformly (control)"
+    )
+    site_shuffle: bool = _p(False, "dopamine", "each site releases at another site's position (seeded; control)")
+    # [plasticity] (docs/REFERENCES.md §4): dopamine-gated STDP on excitatory synapses (Izhikevich 2007)
     plasticity: bool = _p(False, "plasticity", "three-factor STDP on all synapses from excitatory neurons")
     a_plus: float = _p(1.0, "plasticity", "eligibility jump of a pre-before-post pair at dt = 0 (A+)", ge=0.0, le=1e6)
     a_minus: float = _p(1.5, "plasticity", "eligibility drop of a post-before-pre pair at dt = 0 (A-)", ge=0.0, le=1e6)
@@ -179,12 +192,22 @@ class Params(BaseModel):
     plasticity_period_ms: int = _p(
         1000, "plasticity", "period of the sweep that brings every weight up to date [ms]", ge=1, le=10**9
     )
-    # [structure] (REFERENCES.md §5): synapses pruned and grown on a slow period
+    scaling_tau_ms: float = _p(
+        0.0,
+        "plasticity",
+        "synaptic scaling: in-strength relaxes to its start value with this tau [ms]; 0 = off",
+        ge=0.0,
+    )
+    # [structure] (docs/REFERENCES.md §5): synapses pruned and grown on a slow period
     structural: bool = _p(False, "structure", "prune weak excitatory synapses and grow new ones (needs plasticity)")
     struct_period_ms: int = _p(1000, "structure", "period of pruning and growth [ms]", ge=1, le=10**9)
     w_prune_mv: float = _p(0.01, "structure", "excitatory synapses below this weight are removed [mV]", ge=0.0)
     growth_hz: float = _p(
-        0.5, "structure", "new incoming excitatory synapses per neuron and second at D = da_baseline_um [Hz]", ge=0.0
+        0.5,
+        "structure",
+        "new incoming excitatory synapses per neuron and second at D = da_baseline_um [Hz]",
+        ge=0.0,
+        le=1000.0,
     )
     growth_da_gain: float = _p(
         0.0,
@@ -198,7 +221,7 @@ class Params(BaseModel):
     )
     # [graph]: the synaptic graph tracked over time and exported
     graph_period_ms: int = _p(
-        1000, "graph", "interval of graph metrics (graph_metrics.parquet) with plasticity [ms]; 0 = none", ge=0
+        1000, "graph", "interval of graph metrics (graph_metrics.parquet) [ms]; 0 = start and end only", ge=0
     )
     graph_heavy_every: int = _p(
         20,
@@ -216,7 +239,7 @@ class Params(BaseModel):
     snapshot_period_ms: int = _p(
         0, "graph", "interval of graph snapshots (snapshots/*.parquet) [ms]; 0 = the final one only", ge=0
     )
-    # [criticality] (REFERENCES.md §6): avalanches and branching ratio of each window (criticality.parquet)
+    # [criticality] (docs/REFERENCES.md §6): avalanches and branching ratio of each window (criticality.parquet)
     criticality_period_ms: int = _p(
         0, "criticality", "window and interval of the avalanche/branching analysis [ms]; 0 = off", ge=0, le=10**9
     )
@@ -258,7 +281,7 @@ def _allowed(name: str) -> str:
     if getattr(ann, "__origin__", None) is Literal or (choices and all(isinstance(c, str) for c in choices)):
         return "one of " + ", ".join(repr(c) for c in choices)
     if getattr(ann, "__origin__", None) is list:
-        return "a list of " + ("integers" if choices == (int,) else "numbers")
+        return "a list of " + ("integers" if choices == (int,) else "finite numbers")
     if ann is bool:
         return "true or false"
     lo = hi = None
@@ -283,82 +306,14 @@ def unknown_key_message(key: str, where: str = "") -> str:
     return f"unknown parameter '{key}'{where}{hint}"
 
 
-def _is_multiple(x: float, unit: float) -> bool:
-    q = x / unit
-    return abs(q - round(q)) < 1e-9 * max(1.0, abs(q))
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters so a refusal stays one line.
 
-
-def _cross_checks(p: Params) -> None:
-    """Relations between parameters that single-field ranges cannot express."""
-
-    def fail(key: str, value: Any, allowed: str) -> None:
-        raise ConfigError(f"invalid {key} = {value!r}: allowed {allowed}")
-
-    if not _is_multiple(STEP_MS, p.dt_ms):
-        fail("dt_ms", p.dt_ms, f"a divisor of the {STEP_MS:g} ms model step (e.g. 0.1, 0.05, 0.25, 0.5, 1)")
-    if not _is_multiple(p.delay_ms, p.dt_ms):
-        fail("delay_ms", p.delay_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms")
-    if not _is_multiple(p.t_ref_ms, p.dt_ms):
-        fail("t_ref_ms", p.t_ref_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms (including 0)")
-    if not _is_multiple(p.duration_ms, STEP_MS):
-        fail("duration_ms", p.duration_ms, f"a whole number of {STEP_MS:g} ms model steps")
-    if p.v_reset_mv >= p.v_th_mv:
-        fail("v_reset_mv", p.v_reset_mv, f"< v_th_mv = {p.v_th_mv:g} mV")
-    if p.connectivity == "all_to_all" and p.n_exc + p.n_inh > 20_000:
-        fail("connectivity", p.connectivity, "'fixed_indegree' above 20,000 neurons (all-to-all stores n^2 synapses)")
-    if p.connectivity == "fixed_indegree" and p.k_exc > max(p.n_exc - 1, 0):
-        fail("k_exc", p.k_exc, f"<= n_exc - 1 = {p.n_exc - 1} (no self-connections)")
-    if p.connectivity == "fixed_indegree" and p.k_inh > max(p.n_inh - 1, 0) and p.k_inh > 0:
-        fail("k_inh", p.k_inh, f"<= n_inh - 1 = {max(p.n_inh - 1, 0)} (no self-connections)")
-    if p.drive == "pulse" and not _is_multiple(p.pulse_period_ms, p.dt_ms):
-        fail("pulse_period_ms", p.pulse_period_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms")
-    if p.synapse_model == "depressing" and p.plasticity:
-        fail("synapse_model", p.synapse_model, "'static' when plasticity = true (STDP acts on static weights)")
-    if p.drive == "poisson" and p.eta > 0 and (p.k_exc == 0 or p.j_mv == 0):
-        fail("eta", p.eta, "0 when k_exc or j_mv is 0 (the Poisson drive has k_exc inputs of size j_mv)")
-    if p.kernel == "gaussian" and not math.isfinite(p.sigma_mm):
-        fail("sigma_mm", p.sigma_mm, "a finite number")
-    n = p.n_exc + p.n_inh
-    if p.reward_pair and (len(p.reward_pair) != 2 or not all(0 <= i < n for i in p.reward_pair)):
-        fail("reward_pair", p.reward_pair, f"[] or two neuron indices in 0 .. {n - 1}")
-    if len(p.reward_pair) == 2 and p.reward_pair[0] == p.reward_pair[1]:
-        fail("reward_pair", p.reward_pair, "two different neurons [A, B]")
-    if p.reward_delay_max_ms < p.reward_delay_min_ms:
-        fail("reward_delay_max_ms", p.reward_delay_max_ms, f">= reward_delay_min_ms = {p.reward_delay_min_ms:g}")
-    if any(t < 0 for t in p.reward_times_ms):
-        fail("reward_times_ms", p.reward_times_ms, "times >= 0 ms")
-    if not _is_multiple(p.record_v_dt_ms, p.dt_ms):
-        fail("record_v_dt_ms", p.record_v_dt_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms")
-    if isinstance(p.record_v, int) and not 0 <= p.record_v <= n:
-        fail("record_v", p.record_v, f"a count in 0 .. n_exc + n_inh = {n} or a list of neuron indices")
-    if isinstance(p.record_v, list) and (
-        len(set(p.record_v)) != len(p.record_v) or not all(0 <= i < n for i in p.record_v)
-    ):
-        fail("record_v", p.record_v, f"distinct neuron indices in 0 .. {n - 1}")
-    if p.field_record_ms % p.field_dt_ms:
-        fail("field_record_ms", p.field_record_ms, f"a multiple of field_dt_ms = {p.field_dt_ms}")
-    if not _is_multiple(p.criticality_bin_ms, p.dt_ms):
-        fail("criticality_bin_ms", p.criticality_bin_ms, f"0 or a whole multiple of dt_ms = {p.dt_ms:g} ms")
-    if not _is_multiple(p.criticality_mr_bin_ms, p.dt_ms):
-        fail("criticality_mr_bin_ms", p.criticality_mr_bin_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms")
-    if p.criticality_neurons > n:
-        fail("criticality_neurons", p.criticality_neurons, f"0 (all) .. n_exc + n_inh = {n}")
-    mr_window = 2 * CRITICALITY_MR_LAGS * CRITICALITY_MR_TRIALS * p.criticality_mr_bin_ms
-    if 0 < p.criticality_period_ms <= mr_window:
-        fail(
-            "criticality_period_ms",
-            p.criticality_period_ms,
-            f"0 (off) or > {mr_window:g} ms ({CRITICALITY_MR_TRIALS} pieces of > 2 x {CRITICALITY_MR_LAGS} "
-            "lags of criticality_mr_bin_ms for the multistep regression)",
-        )
-    if p.plasticity and not p.dopamine:
-        fail("plasticity", p.plasticity, "false unless dopamine = true (weights follow the local dopamine)")
-    if p.structural and not p.plasticity:
-        fail("structural", p.structural, "false unless plasticity = true (pruning reads the plastic weights)")
-    if p.plasticity and p.j_mv > p.w_max_mv:
-        fail("w_max_mv", p.w_max_mv, f">= j_mv = {p.j_mv:g} (the initial excitatory weight)")
-    if p.dopamine and p.site_layout == "lattice" and math.isqrt(p.n_sites) ** 2 != p.n_sites:
-        fail("n_sites", p.n_sites, "a perfect square (4, 9, 16, 25, ...) with site_layout = 'lattice'")
+    >>> _short(list(range(100)), 20)
+    '[0, 1, 2, 3, 4, 5, …'
+    """
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def validate_params(values: dict[str, Any] | None = None, **overrides: Any) -> Params:
@@ -386,8 +341,10 @@ def validate_params(values: dict[str, Any] | None = None, **overrides: Any) -> P
         err = exc.errors()[0]
         key = str(err["loc"][0]) if err["loc"] else "?"
         value = given.get(key, err.get("input"))
-        raise ConfigError(f"invalid {key} = {value!r}: allowed {_allowed(key)}") from None
-    _cross_checks(params)
+        raise ConfigError(f"invalid {key} = {_short(value)}: allowed {_allowed(key)}") from None
+    from neuroabm.config.cross_checks import cross_checks  # relations between fields (its own module)
+
+    cross_checks(params)
     return params
 
 

@@ -1,6 +1,6 @@
 """Izhikevich (2007) distal reward: dopamine 1-3 s after a spike pair singles out one synapse.
 
-The experiment (REFERENCES.md §4): 1000 neurons (800 E, 200 I), 100 synapses each, excitatory
+The experiment (docs/REFERENCES.md §4): 1000 neurons (800 E, 200 I), 100 synapses each, excitatory
 weights start at 1 mV and are bounded in [0, 4] mV; a synapse A->B is chosen, and whenever B fires
 within 20 ms after A a dopamine pulse arrives 1-3 s later. The pair's eligibility trace
 (tau_c = 1 s) is the only one that is reliably positive when the pulses arrive, so over time the

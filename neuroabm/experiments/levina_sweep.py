@@ -1,4 +1,4 @@
-"""Levina, Herrmann & Geisel (2007): avalanches with depressing vs static synapses (REFERENCES.md §6).
+"""Levina, Herrmann & Geisel (2007): avalanches with depressing vs static synapses (docs/REFERENCES.md §6).
 
 The network: ``N = 300`` non-leaky integrate-and-fire neurons (``tau_m`` plays no role), all-to-all
 without self-connections, threshold ``theta = 1`` and subtractive reset ``h -> h - theta``. Levina's

@@ -29,12 +29,18 @@ Format = Literal["graphml", "gexf", "parquet"]
 FORMATS: tuple[str, ...] = ("graphml", "gexf", "parquet")
 
 
-def graph_tables(model: NeuroModel) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``(nodes, edges)`` of the model now (plastic weights brought up to date first)."""
-    src, tgt, weights = model.synapses.edges(model.synapse_weights())
-    edges = pd.DataFrame({"source": src, "target": tgt.astype(np.int32), "weight": weights.astype(np.float32)})
+def graph_tables(model: NeuroModel, in_strength: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """``(nodes, edges)`` of the model now (plastic weights brought up to date first).
+
+    Given the neurons' ``in_strength`` [mV] (known when the synapses cannot have changed), only
+    the node table is built and ``edges`` is None.
+    """
+    edges = None
+    if in_strength is None:
+        src, tgt, weights = model.synapses.edges(model.synapse_weights())
+        edges = pd.DataFrame({"source": src, "target": tgt.astype(np.int32), "weight": weights.astype(np.float32)})
+        in_strength = np.bincount(tgt, weights=np.maximum(weights, 0.0), minlength=model.n_neurons)
     pos = model.positions
-    in_strength = np.bincount(tgt, weights=np.maximum(weights, 0.0), minlength=model.n_neurons)
     nodes = pd.DataFrame(
         {
             "neuron": np.arange(model.n_neurons, dtype=np.int32),
@@ -62,15 +68,24 @@ def to_networkx(nodes: pd.DataFrame, edges: pd.DataFrame) -> nx.DiGraph:
     return g
 
 
-def write_graph(nodes: pd.DataFrame, edges: pd.DataFrame, path: str | os.PathLike[str], fmt: Format) -> list[Path]:
-    """Write one snapshot as ``fmt``; returns the files written (Parquet: ``*_nodes`` and ``*_edges``)."""
+def write_graph(
+    nodes: pd.DataFrame, edges: pd.DataFrame | None, path: str | os.PathLike[str], fmt: Format
+) -> list[Path]:  # fmt: skip
+    """Write one snapshot as ``fmt``; returns the files written (Parquet: ``*_nodes`` and ``*_edges``).
+
+    ``edges = None`` (Parquet only) writes the node table alone.
+    """
     path = Path(path)
     if fmt == "parquet":
         stem = path.with_suffix("")
         out = [stem.with_name(stem.name + "_nodes.parquet"), stem.with_name(stem.name + "_edges.parquet")]
         write_parquet(nodes, out[0])
+        if edges is None:
+            return out[:1]
         write_parquet(edges, out[1])
         return out
+    if edges is None:
+        raise ValueError(f"format {fmt!r} needs the edge table")
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
     g = to_networkx(nodes, edges)

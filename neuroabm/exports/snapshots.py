@@ -32,7 +32,9 @@ def find_snapshot(run_dir: str | Path, at_ms: float | None = None) -> tuple[floa
     """
     snaps = list_snapshots(run_dir)
     if not snaps:
-        raise FileNotFoundError(f"{run_dir}: no graph snapshots (runs with plasticity = true write them)")
+        raise FileNotFoundError(
+            f"{run_dir}: no graph snapshots (every run writes them, except static networks above 5e7 synapses)"
+        )
     if at_ms is None:
         t = max(snaps)
         return t, snaps[t]

@@ -4,7 +4,7 @@ Every neuron receives exactly ``k_exc`` excitatory and ``k_inh`` inhibitory syna
 model A). Sources are drawn with replacement (multapses allowed, as in NEST's ``fixed_indegree``
 default) and never the target itself, either uniformly from the pool or with probability
 proportional to a periodic Gaussian kernel ``exp(-d^2 / (2 sigma^2))`` of the torus distance
-(REFERENCES.md §5).
+(docs/REFERENCES.md §5).
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ def draw_sources_at(
 def all_to_all_sources(n: int) -> np.ndarray:
     """Every other neuron as a source of every neuron: shape (n, n - 1), row ``i`` = ``0 .. n-1`` without ``i``.
 
-    The connectivity of Levina, Herrmann & Geisel (2007) (REFERENCES.md §6); deterministic, no
+    The connectivity of Levina, Herrmann & Geisel (2007) (docs/REFERENCES.md §6); deterministic, no
     self-connections, no multapses.
     """
     j = np.arange(max(n - 1, 0), dtype=np.int32)[None, :]

@@ -1,4 +1,4 @@
-"""Depressing synapses (Levina, Herrmann & Geisel 2007, REFERENCES.md §6).
+"""Depressing synapses (Levina, Herrmann & Geisel 2007, docs/REFERENCES.md §6).
 
 Levina's synapse ``j -> i`` has an efficacy ``J_ij`` that relaxes towards ``alpha / u`` with time
 constant ``tau_J`` and loses the fraction ``u`` at every spike of the *presynaptic* neuron::

@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from neuroabm.config.params import ConfigError, Params
 from neuroabm.model.layout import MAX_PART_WIDTH, n_partitions, pool_threads
 
+#: static networks above this many synapses keep no graph records (neuroabm.recorders.graph)
+STATIC_MAX_SYNAPSES = 50_000_000
+
 #: resident memory of the interpreter with numpy, Mesa, numba and the compiled kernels [bytes]
 #: (measured: 330-380 MB on the reference machine, Python 3.12, numba 0.68)
 BASELINE_BYTES = 360 * 2**20
@@ -68,10 +71,12 @@ def _synapse_bytes(p: Params, n: int, n_syn: float, n_exc_syn: float) -> dict[st
         slots = n_syn - n_exc_syn + exc_slots
         out["plastic synapses"] = (wide_index + 4.0) * slots + 4.0 * exc_slots
         build_peak = max(build_peak, (wide_index + 4.0) * n_syn)  # the copy made while converting
-        # graph records (start, end, every graph_period_ms): edge tables and a symmetric adjacency
-        out["graph metrics (transient)"] = GRAPH_BYTES_PER_SYNAPSE * n_syn
     if build_peak:
         out["synapse build (transient)"] = build_peak
+    if p.plasticity or n_syn <= STATIC_MAX_SYNAPSES:
+        # graph records of every tracked run (start, end, every graph_period_ms; a static run once)
+        # and its snapshots: edge tables and a symmetric adjacency
+        out["graph metrics (transient)"] = GRAPH_BYTES_PER_SYNAPSE * n_syn
     return out
 
 

@@ -2,7 +2,7 @@
 
 State lives in arrays owned by the model (struct of arrays); ``Neuron`` agents are views onto them.
 One ``model.step()`` advances ``STEP_MS`` = 1 ms of biology, so ``model.time`` is in ms. The
-neuron dynamics are Brunel (2000) model A (REFERENCES.md §1): exact integration of
+neuron dynamics are Brunel (2000) model A (docs/REFERENCES.md §1): exact integration of
 ``tau_m dV/dt = -V + R I(t)`` with delta-pulse synapses, threshold, reset, refractory clamp (inputs
 dropped), optionally without leak (perfect integrator). Slower processes (metrics now; dopamine,
 plasticity later) hang on Mesa's event list with ``schedule_recurring``, after the neuron step of
@@ -41,7 +41,7 @@ from neuroabm.model.synapses import Synapses
 from neuroabm.model.threads import ThreadPolicy, pool_size
 from neuroabm.recorders.criticality import CriticalityRecorder
 from neuroabm.recorders.dopamine import DopamineRecorder
-from neuroabm.recorders.graph import GraphRecorder
+from neuroabm.recorders.graph import GraphRecorder, tracks_graph
 from neuroabm.recorders.metrics import WindowRates, make_datacollector
 from neuroabm.recorders.spikes import SpikeRecorder
 from neuroabm.recorders.voltage import VoltageRecorder, select_neurons
@@ -210,9 +210,9 @@ class NeuroModel(mesa.Model):
         self.window_rates = WindowRates()
         self.datacollector = make_datacollector(dopamine=p.dopamine)
         self.da_recorder = DopamineRecorder(self) if p.dopamine else None
-        self.graph_recorder = GraphRecorder(self) if p.plasticity else None
+        tracked = tracks_graph(p.plasticity, self.synapses.n_synapses)
+        self.graph_recorder = GraphRecorder(self) if tracked else None
         self.criticality_recorder = CriticalityRecorder(self) if p.criticality_period_ms > 0 else None
-        self._last_collect_ms = 0.0
         period = float(p.metrics_period_ms)
         self.schedule_recurring(self._collect_metrics, Schedule(interval=period, start=period), Priority.LOW)
 
@@ -298,7 +298,6 @@ class NeuroModel(mesa.Model):
     def _collect_metrics(self) -> None:
         self.window_rates.update(self)
         self.datacollector.collect(self)
-        self._last_collect_ms = self.time
 
     # ---------------------------------------------------------------------------------- access
     @property

@@ -195,16 +195,20 @@ class Synapses:
 
     @property
     def weights(self) -> np.ndarray:
-        """PSP amplitude of every storage slot [mV], float32 (materialized from ``row_weight`` on first use)."""
+        """PSP amplitude of every storage slot [mV], float32.
+
+        A static store computes them from ``row_weight`` on every call (a new array, not kept, so
+        graph records and exports do not double the store); an editable store returns its own array.
+        """
         if self._weights is None:
             w = np.repeat(self.row_weight, np.diff(self.indptr)).astype(np.float32)
             w[~self.live()] = 0.0
-            self._weights = w
+            return w
         return self._weights
 
     @property
     def has_weights(self) -> bool:
-        """True when per-synapse weights are held (editable stores, or after :attr:`weights` was read)."""
+        """True when per-synapse weights are held (editable stores)."""
         return self._weights is not None
 
     def delivery_weights(self) -> np.ndarray:
@@ -286,10 +290,6 @@ class Synapses:
         weights[slot] = src.weights
         split = src.split.copy()
         return Synapses(indptr, targets, weights, split, src.row_weight.copy(), src.bounds)
-
-    def refresh_row_weights(self) -> None:
-        """Recompute ``row_weight`` after weights were changed in place."""
-        self.row_weight = row_weights(self.indptr, self.weights)
 
     def nbytes(self) -> int:
         """Memory held by the store [bytes]."""

@@ -1,7 +1,7 @@
 """Avalanches and branching ratio over time: one row per window of ``criticality_period_ms``.
 
 Every ``criticality_period_ms`` (a Mesa event at priority LOW, after the neuron step and the field
-of that millisecond) the recorder analyses the window that just ended (REFERENCES.md §6) and
+of that millisecond) the recorder analyses the window that just ended (docs/REFERENCES.md §6) and
 appends one row (:data:`COLUMNS`):
 
 - avalanches of the *analysed neurons* (all, or a fixed random set of ``criticality_neurons``
@@ -61,6 +61,8 @@ AVALANCHE_KEYS = (
     "alpha_n_tail",
     "gamma",
     "gamma_err",
+    "gamma_t_min",
+    "gamma_t_max",
 )
 #: branching ratios of the whole population
 BRANCHING_KEYS = ("m_conventional", "m_regression", "m_mr", "m_mr_err", "mr_tau_ms", "mr_bin_ms")
@@ -105,6 +107,7 @@ def avalanche_columns(times_ms: np.ndarray, bin_ms: float, mr_bin_ms: float, dt_
     t = np.asarray(times_ms, dtype=float)
     out: dict[str, Any] = dict.fromkeys(AVALANCHE_KEYS, math.nan)
     out |= {"n_spikes": int(t.size), "n_avalanches": 0, "tau_n_tail": 0, "alpha_n_tail": 0, "m_mr_subsample": math.nan}
+    out |= {"gamma_t_min": 0, "gamma_t_max": 0}  # 0: no range (integer columns)
     if bin_ms > 0:
         out["bin_ms"] = float(bin_ms)
     try:  # no inter-event interval, no avalanche: the NaN row
@@ -113,6 +116,8 @@ def avalanche_columns(times_ms: np.ndarray, bin_ms: float, mr_bin_ms: float, dt_
     except (ValueError, ZeroDivisionError):  # ZeroDivisionError: mrestimator on mostly silent pieces
         return out
     out |= {k: res[k] for k in AVALANCHE_KEYS}
+    out["gamma_t_min"] = res["gamma_t_min"] or 0
+    out["gamma_t_max"] = res["gamma_t_max"] or 0
     out["m_mr_subsample"] = res["m_mr"]
     return out
 

@@ -19,10 +19,23 @@ A warm start can only keep or raise the modularity of the partition it starts fr
 warm-started series tends to sit above a cold-started one (by ~1-2 % on near-random graphs, in
 benchmarks/bench_graph.py by up to a third when the graph changed a lot); set
 ``graph_warm_start = false`` for values that do not depend on earlier records.
+
+Every run (issue 13), plastic or not, has a row at t = 0 (built with the model), one every
+``graph_period_ms`` (0: none between), and one at ``duration_ms``; the runner writes the initial
+and the final snapshot. Beside the graph measures each row holds the spatial columns of
+:mod:`neuroabm.recorders.structure_row` (alignment with the release sites, rates per catchment).
+Without plasticity the synapses cannot change: the first row's structural columns are computed
+once and copied into every later row (only the dopamine correlations and the rates are
+recomputed, O(n)), and the final snapshot shares the initial one's edge table (a hard link), so a
+static run pays one record and one edge table. Static networks above :data:`STATIC_MAX_SYNAPSES`
+are not tracked at all (``model.graph_recorder`` is None): their edge list alone would take
+~12 bytes per synapse.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -33,7 +46,16 @@ import pandas as pd
 from mesa.time import Priority, Schedule
 
 from neuroabm.analysis.graph_metrics import basic_metrics, structure_metrics
+from neuroabm.analysis.spatial_metrics import catchment_labels, nearest_site_distance, strengths
 from neuroabm.exports.graph import graph_tables, write_graph
+from neuroabm.model.memory import STATIC_MAX_SYNAPSES
+from neuroabm.recorders.structure_row import (
+    DYNAMIC_COLUMNS,
+    HEAVY_SPATIAL_COLUMNS,
+    heavy_spatial_columns,
+    rate_columns,
+    strength_columns,
+)
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
@@ -43,8 +65,15 @@ if TYPE_CHECKING:
 WEIGHT_BINS = 60
 #: above this many synapses, one record of clustering and modularity takes seconds (warned at build)
 LARGE_GRAPH_EDGES = 2_000_000
+#: excitatory edges kept from the start for the report's edge drawing
+EDGES_SAMPLED = 300
 #: the columns of the structural measures, NaN on the records between two of them
-HEAVY_COLUMNS = ("clustering", "clustering_se", "modularity", "n_communities")
+HEAVY_COLUMNS = ("clustering", "clustering_se", "modularity", "n_communities", *HEAVY_SPATIAL_COLUMNS)
+
+
+def tracks_graph(plasticity: bool, n_synapses: float) -> bool:
+    """Whether a run keeps graph records and snapshots: plastic runs always, static ones up to the cap."""
+    return plasticity or n_synapses <= STATIC_MAX_SYNAPSES
 
 
 def snapshot_stem(folder: Path, t_ms: float) -> Path:
@@ -67,6 +96,28 @@ class GraphRecorder:
         self.partition: np.ndarray | None = None
         #: histogram of the plastic weights at the start, over [0, w_max_mv] in WEIGHT_BINS bins
         self.initial_weight_counts = self.weight_counts()
+        #: synapses cannot change: structural columns computed once (see the module docstring)
+        self.static = not p.plasticity
+        self._static_row: dict[str, float] | None = None
+        self._static_strengths: tuple[np.ndarray, np.ndarray] | None = None
+        self._static_edges: Path | None = None
+        sites = model.dopamine.sites if model.dopamine is not None and p.n_sites else None
+        #: nearest release site of every neuron (None without sites)
+        self.catchments = catchment_labels(model.positions, sites.xy_mm, p.side_mm) if sites is not None else None
+        self.site_distance_mm = (
+            nearest_site_distance(model.positions, sites.xy_mm, p.side_mm) if sites is not None else None
+        )
+        #: the partition of the first structural record (the start of the community map)
+        self.initial_partition: np.ndarray | None = None
+        #: in- and out-degree of every neuron, and a seeded sample of excitatory edges, at the start
+        self.initial_degrees: tuple[np.ndarray, np.ndarray] | None = None
+        self.initial_edge_sample: tuple[np.ndarray, np.ndarray] = (np.empty(0, np.int64), np.empty(0, np.int64))
+        self._counts_before = model.spike_count.copy()
+        self._t_before = float(model.time)
+        self.record()  # the start
+        end = float(p.duration_ms)
+        if p.graph_period_ms == 0 or end % p.graph_period_ms:
+            model.schedule_event(self.record, at=end, priority=Priority.LOW)
         if p.graph_period_ms > 0:
             every = float(p.graph_period_ms)
             model.schedule_recurring(self.record, Schedule(interval=every, start=every), Priority.LOW)
@@ -91,32 +142,84 @@ class GraphRecorder:
         return np.histogram(w, bins=WEIGHT_BINS, range=(0.0, m.params.w_max_mv))[0]
 
     def record(self) -> None:
-        """Append one row of graph metrics (see :func:`neuroabm.analysis.graph_metrics.graph_metrics`)."""
+        """Append one row: graph measures, spatial columns, rates (see the module docstring)."""
         t0 = time.perf_counter()
         m = self.model
+        t_ms = float(m.time)
+        if self.rows and self.rows[-1]["t_ms"] == t_ms:  # the end fell on a periodic record
+            return
+        if self._static_row is not None:
+            row = {**self._static_row, "t_ms": t_ms}
+            s_in, s_out = self._static_strengths
+            row.update(strength_columns(s_in, s_out, m.da_local, self.site_distance_mm))
+        else:
+            row = self._structure_row(t_ms)
+        row.update(rate_columns(m.spike_count, self._counts_before, t_ms - self._t_before, self.catchments))
+        self._counts_before = m.spike_count.copy()
+        self._t_before = t_ms
+        self.rows.append(row)
+        self.record_wall_s.append(time.perf_counter() - t0)
+        self.wall_s += self.record_wall_s[-1]
+
+    def _structure_row(self, t_ms: float) -> dict[str, float]:
+        m, p = self.model, self.model.params
         src, tgt, weights = m.synapses.edges(m.synapse_weights())
-        p = m.params
-        row: dict[str, float] = {"t_ms": float(m.time)}
+        row: dict[str, float] = {"t_ms": t_ms}
         row.update(basic_metrics(src, tgt, weights, m.positions, p.side_mm, m.da_local))
+        s_in, s_out = strengths(src, tgt, weights, m.n_neurons)
+        if self.initial_degrees is None:
+            self._keep_start(src, tgt)
+        row.update(strength_columns(s_in, s_out, m.da_local, self.site_distance_mm))
         if len(self.rows) % p.graph_heavy_every == 0:
             initial = self.partition if p.graph_warm_start else None
             seed = int(p.seed or 0)
             heavy, self.partition = structure_metrics(
                 src, tgt, weights, m.n_neurons, seed, clustering_sample=p.graph_clustering_sample, initial=initial
             )
+            if self.initial_partition is None:
+                self.initial_partition = self.partition.copy()
             row.update(heavy)
+            row.update(heavy_spatial_columns(src, tgt, weights, m.n_exc, self.partition, self.catchments, s_in,
+                                             m.positions, p.side_mm, seed))  # fmt: skip
         else:
             row.update(dict.fromkeys(HEAVY_COLUMNS, float("nan")))
-        self.rows.append(row)
-        self.record_wall_s.append(time.perf_counter() - t0)
-        self.wall_s += self.record_wall_s[-1]
+        if self.static:
+            self._static_row = {k: v for k, v in row.items() if k not in DYNAMIC_COLUMNS}
+            self._static_strengths = (s_in, s_out)
+        return row
+
+    def _keep_start(self, src: np.ndarray, tgt: np.ndarray) -> None:
+        n = self.model.n_neurons
+        self.initial_degrees = (np.bincount(tgt, minlength=n), np.bincount(src, minlength=n))
+        exc = np.flatnonzero(src < self.model.n_exc)
+        pick = np.random.default_rng(int(self.model.params.seed or 0)).choice(exc, min(EDGES_SAMPLED, exc.size), False)
+        self.initial_edge_sample = (src[pick].astype(np.int64), tgt[pick].astype(np.int64))
 
     def snapshot(self) -> list[Path]:
-        """Write the graph now as Parquet node and edge tables (if the runner gave a folder)."""
+        """Write the graph now as Parquet node and edge tables (if the runner gave a folder).
+
+        A static run writes its edge table once; later snapshots link to it (or copy it where
+        links are not possible) and write only their node table (the dopamine changes).
+        """
         if self.snapshot_dir is None:
             return []
-        nodes, edges = graph_tables(self.model)
-        return write_graph(nodes, edges, snapshot_stem(self.snapshot_dir, float(self.model.time)), "parquet")
+        stem = snapshot_stem(self.snapshot_dir, float(self.model.time))
+        if self._static_edges is None or not self._static_edges.exists():
+            nodes, edges = graph_tables(self.model)
+            paths = write_graph(nodes, edges, stem, "parquet")
+            if self.static:
+                self._static_edges = paths[1]
+            return paths
+        nodes, _ = graph_tables(self.model, in_strength=self._static_strengths[0])
+        paths = write_graph(nodes, None, stem, "parquet")
+        target = paths[0].with_name(stem.name + "_edges.parquet")
+        if target != self._static_edges:
+            target.unlink(missing_ok=True)
+            try:
+                os.link(self._static_edges, target)
+            except OSError:
+                shutil.copyfile(self._static_edges, target)
+        return [paths[0], target]
 
     def frame(self) -> pd.DataFrame:
         """The metrics rows as a table."""

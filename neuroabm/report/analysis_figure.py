@@ -9,6 +9,7 @@ density ``P(V, t)`` beside the Fokker–Planck curves at the same times.
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +28,22 @@ if TYPE_CHECKING:
     from neuroabm.analysis.run_analysis import FirstPassageTheory
 
 
-def _log_histogram(ax: plt.Axes, values: np.ndarray, alpha: float, xmin: float, n_tail: int, label: str) -> None:
-    """Density of integer ``values`` in logarithmic bins, with the fitted ``x^-alpha`` tail."""
+def _reason_text(ax: plt.Axes, reason: str | None, y: float = 0.5) -> None:
+    """Why the panel's quantity could not be estimated (the ``*_reason`` of ``analysis.json``)."""
+    if reason:
+        wrapped = "\n".join(textwrap.wrap(f"not estimated: {reason}", 48))
+        ax.text(0.5, y, wrapped, transform=ax.transAxes, ha="center", va="center", fontsize=7, color="firebrick")
+
+
+def _log_histogram(
+    ax: plt.Axes, values: np.ndarray, alpha: float, xmin: float, n_tail: int, label: str, reason: str | None = None
+) -> None:
+    """Density of integer ``values`` in logarithmic bins, with the fitted ``x^-alpha`` tail (or why not)."""
     if values.size == 0:
-        ax.text(0.5, 0.5, "no avalanches", transform=ax.transAxes, ha="center")
+        _reason_text(ax, reason or "no avalanches")
         return
+    if not math.isfinite(alpha):
+        _reason_text(ax, reason, y=0.2)
     edges = np.unique(np.floor(np.logspace(0, math.log10(values.max() + 1), 30)).astype(np.int64))
     edges = np.append(edges, edges[-1] + 1)
     counts, _ = np.histogram(values, bins=edges)
@@ -51,10 +63,18 @@ def _log_histogram(ax: plt.Axes, values: np.ndarray, alpha: float, xmin: float, 
 def _panel_sizes(axes, av: Avalanches | None, s: dict[str, Any]) -> None:
     sizes = av.sizes if av is not None else np.zeros(0, np.int64)
     durations = av.durations if av is not None else np.zeros(0, np.int64)
-    _log_histogram(axes[0], sizes, s.get("tau", math.nan), s.get("tau_xmin", 1.0), s.get("tau_n_tail", 0), "τ")
+    _log_histogram(
+        axes[0], sizes, s.get("tau", math.nan), s.get("tau_xmin", 1.0), s.get("tau_n_tail", 0), "τ", s.get("tau_reason")
+    )
     axes[0].set(xlabel="avalanche size S [spikes]", ylabel="P(S)", title=f"sizes (bin {s.get('bin_ms', 0):.3g} ms)")
     _log_histogram(
-        axes[1], durations, s.get("alpha", math.nan), s.get("alpha_xmin", 1.0), s.get("alpha_n_tail", 0), "α"
+        axes[1],
+        durations,
+        s.get("alpha", math.nan),
+        s.get("alpha_xmin", 1.0),
+        s.get("alpha_n_tail", 0),
+        "α",
+        s.get("alpha_reason"),
     )
     axes[1].set(xlabel="duration T [bins]", ylabel="P(T)", title="durations")
     ax = axes[2]
@@ -63,18 +83,20 @@ def _panel_sizes(axes, av: Avalanches | None, s: dict[str, Any]) -> None:
         mean_s = np.bincount(inverse, weights=sizes) / np.bincount(inverse)
         ax.loglog(t_vals, mean_s, "o", ms=3, color="0.3", label="data")
         gamma = s.get("gamma", math.nan)
-        if math.isfinite(gamma):
-            ref = t_vals[t_vals >= 2]
+        if math.isfinite(gamma):  # drawn over the fitted duration range
+            t0, t1 = s.get("gamma_t_min") or 2, s.get("gamma_t_max") or t_vals.max()
+            ref = t_vals[(t_vals >= t0) & (t_vals <= t1)]
             if ref.size:
                 c = mean_s[np.searchsorted(t_vals, ref[0])] / ref[0] ** gamma
-                ax.loglog(ref, c * ref**gamma, "r-", label=f"γ = {gamma:.2f}")
+                ax.loglog(ref, c * ref**gamma, "r-", label=f"γ = {gamma:.2f} (T = {t0}–{t1})")
         ax.legend(fontsize=7)
+    _reason_text(ax, s.get("gamma_reason"), y=0.5 if not durations.size else 0.2)
     diff = s.get("crackling_difference", math.nan)
     ax.set(xlabel="duration T [bins]", ylabel="⟨S⟩(T)", title=f"(α−1)/(τ−1) − γ = {diff:.2f}")
 
 
-def _panel_branching(ax: plt.Axes, s: dict[str, Any]) -> None:
-    ax.axis("off")
+def summary_lines(s: dict[str, Any]) -> list[str]:
+    """The text of the summary panel: exponents, branching ratios, and why any of them is missing."""
 
     def v(key: str) -> float:
         return s.get(key, math.nan)
@@ -85,13 +107,27 @@ def _panel_branching(ax: plt.Axes, s: dict[str, Any]) -> None:
         f"  LR vs lognormal {v('tau_lr_lognormal'):.3g} (p {v('tau_p_lognormal'):.2g})",
         f"  LR vs exponential {v('tau_lr_exponential'):.3g} (p {v('tau_p_exponential'):.2g})",
         f"α = {v('alpha'):.3f} ± {v('alpha_err'):.3f}",
-        f"γ = {v('gamma'):.3f} ± {v('gamma_err'):.3f}",
+        f"γ = {v('gamma'):.3f} ± {v('gamma_err'):.3f}  (T = {s.get('gamma_t_min')}–{s.get('gamma_t_max')} bins)",
         "",
         f"branching ratio (bin {v('mr_bin_ms'):g} ms):",
         f"  conventional m = {v('m_conventional'):.4f}",
         f"  multistep regression m = {v('m_mr'):.4f} ± {v('m_mr_err'):.4f}",
         "critical branching process: τ = 3/2, α = 2, γ = 2, m = 1",
     ]
+    reasons = {k: s.get(f"{k}_reason") for k in ("tau", "alpha", "gamma", "crackling", "m_conventional", "m_mr")}
+    shown: set[str] = set()
+    for key, why in reasons.items():
+        if why and why not in shown:  # one line per distinct reason
+            shown.add(why)
+            lines += textwrap.wrap(f"{key}: not estimated: {why}", 78, subsequent_indent="  ")
+    if s.get("suggestion"):
+        lines += textwrap.wrap(f"instead: {s['suggestion']}", 78, subsequent_indent="  ")
+    return lines
+
+
+def _panel_branching(ax: plt.Axes, s: dict[str, Any]) -> None:
+    ax.axis("off")
+    lines = summary_lines(s)
     ax.text(0.0, 1.0, "\n".join(lines), va="top", family="monospace", fontsize=7.5, transform=ax.transAxes)
 
 

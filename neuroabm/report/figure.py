@@ -1,8 +1,10 @@
 """``report.png``: raster, population rate, rate histogram, neuron positions.
 
 With dopamine, a third row shows the field with its sites and the release over time; with
-plasticity, two more rows show the weight distribution at start and end, graph metrics over time,
-and the excitatory in-strength over the torus beside the dopamine field.
+plasticity, four more rows show the structure (:mod:`neuroabm.report.structure_panels`): Louvain
+communities and the excitatory in-strength on the torus with the sites, degree and weight
+distributions at start and end, structure and graph metrics over time, and a sample of edges at
+the start beside the strongest ones at the end. Each field or map appears once.
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ import numpy as np
 from neuroabm.analysis.spike_stats import population_rate
 from neuroabm.exports.atomic import atomic_path
 from neuroabm.report.dopamine_panels import plot_field, plot_release
-from neuroabm.report.plasticity_panels import plot_graph_metrics, plot_in_strength, plot_weights
+from neuroabm.report.plasticity_panels import plot_graph_metrics, plot_weights
+from neuroabm.report.structure_panels import (
+    plot_communities,
+    plot_degrees,
+    plot_in_strength,
+    plot_strong_edges,
+    plot_structure_over_time,
+)
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
@@ -33,7 +42,8 @@ def plot_report(model: NeuroModel) -> plt.Figure:
     """Build the run report figure."""
     p = model.params
     t, nr = model.spikes()
-    rows = 2 + (model.dopamine is not None) + 2 * (model.graph_recorder is not None)
+    structure = model.graph_recorder is not None and model.plasticity is not None
+    rows = 2 + (model.dopamine is not None) + 4 * structure
     fig, axes = plt.subplots(rows, 2, figsize=(12, 4 * rows), constrained_layout=True)
     ax_r, ax_p, ax_h, ax_s = axes[0, 0], axes[1, 0], axes[0, 1], axes[1, 1]
 
@@ -73,11 +83,15 @@ def plot_report(model: NeuroModel) -> plt.Figure:
     if model.dopamine is not None:
         plot_field(axes[2, 0], model)
         plot_release(axes[2, 1], model)
-    if model.graph_recorder is not None:
-        plot_weights(axes[3, 0], model)
-        plot_graph_metrics(axes[3, 1], model)
-        plot_in_strength(axes[4, 0], model)
-        plot_field(axes[4, 1], model)  # beside the in-strength, at the same scale
+    if structure:  # every field or map once: the field is in the dopamine row above
+        r = 2 + (model.dopamine is not None)
+        plot_communities(axes[r, 0], model)
+        plot_in_strength(axes[r, 1], model)
+        plot_degrees(axes[r + 1, 0], model)
+        plot_weights(axes[r + 1, 1], model)
+        plot_structure_over_time(axes[r + 2, 0], model)
+        plot_graph_metrics(axes[r + 2, 1], model)
+        plot_strong_edges(axes[r + 3, 0], axes[r + 3, 1], model)
     fig.suptitle(
         f"N = {model.n_neurons}, g = {p.g:g}, eta = {p.eta:g}, J = {p.j_mv:g} mV, D = {p.delay_ms:g} ms, "
         f"seed = {p.seed}",

@@ -1,4 +1,4 @@
-"""Report panels of plasticity: weights at start and end, graph metrics over time, in-strength map."""
+"""Report panels of plasticity: weights at start and end, graph metrics over time (maps: structure_panels)."""
 
 from __future__ import annotations
 
@@ -36,15 +36,3 @@ def plot_graph_metrics(ax: plt.Axes, model: NeuroModel) -> None:
         ax.plot(col["t_ms"], col[name], marker=".", label=label)
     ax.set(xlabel="time [ms]", title="Graph metrics over time")
     ax.legend(frameon=False, fontsize=8)
-
-
-def plot_in_strength(ax: plt.Axes, model: NeuroModel) -> None:
-    """In-strength (sum of incoming excitatory weights) of every neuron at its position."""
-    _, tgt, w = model.synapses.edges(model.synapse_weights())
-    strength = np.bincount(tgt, weights=np.maximum(w, 0.0), minlength=model.n_neurons)
-    pos = model.positions
-    sc = ax.scatter(pos[:, 0], pos[:, 1], c=strength, s=4, cmap="viridis")
-    plt.colorbar(sc, ax=ax, label="in-strength [mV]", shrink=0.85)
-    side = model.params.side_mm
-    ax.set(xlim=(0, side), ylim=(0, side), aspect="equal", xlabel="x [mm]", ylabel="y [mm]",
-           title="Excitatory in-strength")  # fmt: skip

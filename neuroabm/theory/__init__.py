@@ -11,7 +11,7 @@
 - :mod:`~neuroabm.theory.fokker_planck`: numerical Fokker–Planck first passage of the LIF (or
   perfect integrator) with white noise: F(t), S(t), P(V, t) and the mean first-passage time.
 
-All functions are pure; the formulas are in the project's REFERENCES (sections 1-3).
+All functions are pure; the formulas are in docs/REFERENCES.md §1–§3.
 """
 
 from neuroabm.theory.branching_process import (

@@ -10,7 +10,7 @@ reset ``V_r`` at ``t = 0`` and have not yet reached the threshold ``theta`` obey
 with the probability flux ``J = [(mu - V) P - (sigma^2 / 2) dP/dV] / tau`` [1/ms]. Its integral
 over ``V`` is the survival ``S(t)``, the flux through ``theta`` is the first-passage density
 ``F(t) = -dS/dt = -(sigma^2 / (2 tau)) dP/dV |_theta`` and the mean first-passage time is
-``integral S dt`` — plus ``t_ref`` it is Siegert's mean inter-spike interval (REFERENCES.md §2).
+``integral S dt`` — plus ``t_ref`` it is Siegert's mean inter-spike interval (docs/REFERENCES.md §2).
 
 Discretization (finite volumes on a vertex grid ``V_j = V_r + j h``, ``theta`` a node, ``V_r``
 a node): the flux between neighbouring nodes is the Scharfetter–Gummel (exponentially fitted)
@@ -237,7 +237,7 @@ def fokker_planck_first_passage(
     integrator driven by white noise, ``tau dV = (mu - V) dt + sigma sqrt(tau) dW``. The time
     march stops when ``S < survival_tol`` or at ``t_max_ms``; the mean first-passage time is exact
     for the grid either way (the remainder comes from a stationary solve). With the defaults the
-    mean first-passage time of the four REFERENCES §2 cases matches Siegert to about 1e-4.
+    mean first-passage time of the four docs/REFERENCES.md §2 cases matches Siegert to about 1e-4.
 
     Args:
         mu_mv: Mean input ``mu`` [mV].

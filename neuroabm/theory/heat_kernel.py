@@ -3,7 +3,7 @@
 Two exact references for the dopamine field (:mod:`neuroabm.model.dopamine`):
 
 - :func:`periodic_heat_kernel` is the continuum solution for a point release of mass ``M`` at
-  ``(x0, y0)`` at ``t = 0`` on the ``L x L`` torus (REFERENCES section 3)::
+  ``(x0, y0)`` at ``t = 0`` on the ``L x L`` torus (docs/REFERENCES.md §3)::
 
       D(x, t) = M exp(-t / tau) sum_n (4 pi kappa t)^(-1) exp(-|x - x0 - n L|^2 / (4 kappa t))
 

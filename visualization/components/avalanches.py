@@ -1,7 +1,7 @@
 """Avalanche size distribution with its power-law fit, and the branching ratio, as the run goes.
 
 Every :data:`REFIT_MS` of biology, the spikes of the app's window (the last minute) are cut into
-avalanches (Beggs & Plenz 2003; REFERENCES.md §6: pooled spikes binned at the mean inter-event
+avalanches (Beggs & Plenz 2003; docs/REFERENCES.md §6: pooled spikes binned at the mean inter-event
 interval, an avalanche is a run of non-empty bins), the sizes are fitted with a discrete power law
 (Clauset et al. 2009), and the conventional branching ratio is estimated from the binned counts.
 
@@ -32,7 +32,7 @@ REFIT_MS = 500.0
 MAX_XMIN_CANDIDATES = 12
 #: fewer avalanches are not fitted (Clauset et al. 2009: the estimate of alpha is unreliable below ~50)
 MIN_AVALANCHES = 50
-#: mean-field critical exponent of the size distribution (REFERENCES.md §6)
+#: mean-field critical exponent of the size distribution (docs/REFERENCES.md §6)
 CRITICAL_TAU = 1.5
 
 

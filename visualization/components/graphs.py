@@ -1,7 +1,7 @@
 """Graph metrics over time and the distribution of the plastic weights.
 
 The metrics are the rows the model's :class:`~neuroabm.recorders.graph.GraphRecorder` appends every
-``graph_period_ms`` (only with plasticity on: otherwise the graph does not change). The weight
+``graph_period_ms`` (without plasticity the structural columns repeat the first row). The weight
 histogram is that of the excitatory (plastic) synapses now, over ``[0, w_max_mv]``, drawn over the
 histogram at the start; it is refreshed every :data:`HIST_EVERY_MS` of biology.
 """
@@ -81,7 +81,7 @@ class GraphFigure(LiveFigure):
         self.initial.set_data(counts, self.edges)
         self.ax_w.set_xlim(self.edges[0], self.edges[-1])
         tracked = model.graph_recorder is not None and p.graph_period_ms > 0
-        self.note.set_text("" if tracked else "graph metrics are tracked with plasticity on")
+        self.note.set_text("" if tracked else "graph metrics at start and end only (graph_period_ms = 0)")
 
     def frame_key(self, model: NeuroModel) -> Hashable:
         """New metrics rows, or the next histogram refresh."""

@@ -1,6 +1,6 @@
 """Dopamine concentration field on a periodic grid: diffusion, decay, point releases, sampling.
 
-The field obeys (REFERENCES section 3)::
+The field obeys (docs/REFERENCES.md §3)::
 
     dD/dt = kappa Laplacian(D) - D / tau_D + sum_s R_s(t) delta(x - x_s)
 
@@ -254,6 +254,13 @@ class DopamineField:
             raise ValueError(f"amounts must have shape ({xy.shape[0]},) [uM mm^2] (got shape {a.shape})")
         if not _deposit_kernel(self.values, xy, a, self.side_mm, self.h_mm):
             raise ValueError("xy_mm [mm] and amounts [uM mm^2] must be finite")
+
+    def deposit_uniform(self, amount: float) -> None:
+        """Spread a mass ``amount`` [uM mm^2] evenly over the torus: every node gains ``amount / L^2`` [uM].
+
+        :meth:`mass` grows by exactly ``amount`` (to round-off), as with :meth:`deposit`.
+        """
+        self.values += amount / (self.side_mm * self.side_mm)
 
     def step(self) -> None:
         """Advance ``values`` by ``dt_ms`` with the exact operator ``exp(dt (kappa Laplacian - 1/tau))``."""

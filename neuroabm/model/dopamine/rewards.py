@@ -1,10 +1,17 @@
 """External cues: phasic dopamine pulses at given times, periodically, or contingent on spikes.
 
-The contingent schedule follows Izhikevich (2007) (REFERENCES.md §4): whenever neuron B fires
+The contingent schedule follows Izhikevich (2007) (docs/REFERENCES.md §4): whenever neuron B fires
 within ``reward_window_ms`` after neuron A, a reward is delivered after a delay drawn uniformly
 from ``[reward_delay_min_ms, reward_delay_max_ms]``. Every reward is a Mesa event (priority HIGH:
 at a given millisecond it comes before the field step, which runs at DEFAULT); when it fires, each
 release site deposits ``reward_amount`` into the field, which the next field step spreads.
+
+Timing convention (issue 14): the field step at time ``t`` advances the field over
+``[t - field_dt_ms, t]`` (:mod:`neuroabm.model.dopamine.system`). A reward scheduled at ``t0`` is
+deposited just before the step at ``t0`` (priority HIGH), so the field sampled at ``t0`` already
+holds it, spread by one full field step: the reward acts as a release at ``t0 - field_dt_ms``, up
+to one field step early. With the default ``field_dt_ms = 1`` that is 1 ms, against reward delays
+of 1-3 s (Izhikevich 2007); with coarse field steps, schedule rewards one step later to compensate.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ class RewardSchedule:
             model.schedule_event(self._fire, at=float(t), priority=Priority.HIGH)
         if p.reward_period_ms > 0:
             period = float(p.reward_period_ms)
+            # the handle keeps the recurring event generator alive (and lets a caller stop it)
             self._periodic = model.schedule_recurring(
                 self._fire, Schedule(interval=period, start=period), priority=Priority.HIGH
             )

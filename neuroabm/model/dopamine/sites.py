@@ -163,10 +163,6 @@ class SiteArrays:
             self.target_rate_hz, dt_ms, self.amounts,
         )  # fmt: skip
 
-    def observe(self, spikes_per_neuron: np.ndarray, dt_ms: float) -> None:
-        """Update with given spike counts per neuron over the last ``dt_ms`` (a convenience for tests)."""
-        self.counts += self.catchment @ np.asarray(spikes_per_neuron, dtype=float)
-        self.update(dt_ms)
 
 
 class ReleaseSite(ContinuousSpaceAgent):

@@ -6,6 +6,11 @@ Once per ``field_dt_ms`` (a Mesa recurring event, right after the neuron step of
    buffer; if it is flushed in between, the pending spikes are counted just before), update their
    catchment-rate estimates and set their release rates;
 2. each site deposits ``release * field_dt_ms`` into the field at its position (area weights);
+   with ``dopamine_mixing = "global"`` the same total is spread uniformly over the torus instead
+   (a control without space: the same dopamine, everywhere alike); with ``site_shuffle`` each site
+   releases at another site's position (a seeded cyclic shift of a random order, so never at its
+   own), while it still reads its own catchment (a control with the same field geometry but a
+   non-local loop);
 3. the field advances by ``field_dt_ms`` with the exact linear operator;
 4. every neuron reads its local concentration by bilinear interpolation (vectorized); the neuron
    kernel turns it into a depolarization of ``da_excitability_mv`` per uM (:meth:`bias`).
@@ -31,6 +36,23 @@ if TYPE_CHECKING:
     from neuroabm.recorders.spikes import SpikeRecorder
 
 
+def shuffled_positions(xy_mm: np.ndarray, seed: int) -> np.ndarray:
+    """Release positions of ``site_shuffle``: site ``order[i]`` releases at site ``order[i + 1]``'s position.
+
+    ``order`` is a random order from ``default_rng([seed, 0x5E17])`` (its own stream: the model's
+    other draws are unchanged), and the shift makes it a derangement: no site keeps its position.
+
+    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])
+    >>> out = shuffled_positions(xy, 0)
+    >>> sorted(out[:, 0].tolist()), bool((out[:, 0] != xy[:, 0]).all())
+    ([0.0, 1.0, 2.0], True)
+    """
+    order = np.random.default_rng([seed, 0x5E17]).permutation(xy_mm.shape[0])
+    out = np.empty_like(xy_mm)
+    out[order] = xy_mm[np.roll(order, -1)]
+    return out
+
+
 class DopamineSystem:
     """Owns the field, the site arrays and the reward schedule of one model."""
 
@@ -41,9 +63,13 @@ class DopamineSystem:
             p.grid_n, p.side_mm, p.kappa_mm2_per_ms, p.tau_da_ms, float(p.field_dt_ms), operator=p.field_operator
         )
         xy = site_positions(model.rng, p.n_sites, p.side_mm, p.site_layout)
+        sense_xy = xy  # where each site reads its catchment's rate
+        if p.site_shuffle and p.n_sites > 1:
+            xy = shuffled_positions(xy, int(p.seed or 0))
+        self.global_mixing = p.dopamine_mixing == "global"
         self.sites = SiteArrays(
             xy,
-            catchment_matrix(xy, model.positions, p.site_radius_mm, p.side_mm),
+            catchment_matrix(sense_xy, model.positions, p.site_radius_mm, p.side_mm),
             p.release_tonic,
             p.feedback_gain,
             p.target_rate_hz,
@@ -78,7 +104,10 @@ class DopamineSystem:
         released = self.sites.update(dt, rec.neuron[self._seen : rec.pos])
         self._seen = rec.pos
         if released != 0.0:
-            self.field.deposit(self.sites.xy_mm, self.sites.amounts, trusted=True)
+            if self.global_mixing:
+                self.field.deposit_uniform(released)
+            else:
+                self.field.deposit(self.sites.xy_mm, self.sites.amounts, trusted=True)
             self.total_released += released
         self.field.step_and_sample(self._neuron_sampler, self.da_local)
         for hook in self.after_step:
@@ -108,7 +137,10 @@ class DopamineSystem:
         n = self.sites.n_sites
         if n:
             amount = self.model.params.reward_amount
-            self.field.deposit(self.sites.xy_mm, np.full(n, amount))
+            if self.global_mixing:
+                self.field.deposit_uniform(amount * n)
+            else:
+                self.field.deposit(self.sites.xy_mm, np.full(n, amount))
             self.total_released += amount * n
 
     # -------------------------------------------------------------------------------- access

@@ -1,4 +1,4 @@
-"""Numba kernels of dopamine-gated STDP (three-factor rule; Izhikevich 2007, REFERENCES.md §4).
+"""Numba kernels of dopamine-gated STDP (three-factor rule; Izhikevich 2007, docs/REFERENCES.md §4).
 
 Per synapse ``q`` (from an excitatory neuron ``i`` to a neuron ``j``)::
 

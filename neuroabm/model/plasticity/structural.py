@@ -1,4 +1,4 @@
-"""Structural plasticity: weak excitatory synapses are pruned and new ones grown (REFERENCES.md §5).
+"""Structural plasticity: weak excitatory synapses are pruned and new ones grown (docs/REFERENCES.md §5).
 
 Every ``struct_period_ms`` (a Mesa event, priority LOW), after the plastic weights are brought up
 to date:

@@ -16,7 +16,8 @@ Hooks (see :mod:`neuroabm.model.plasticity.stdp` for the rule and why it is exac
   takes the neurons' new dopamine (one numba pass over the packed state);
 - every ``plasticity_period_ms`` (a Mesa event, priority LOW: after the neuron step and the field),
   and whenever a history is about to fill, :meth:`sweep` flushes: it brings every weight and
-  eligibility up to date and re-references the stored numbers. The flushes are part of the
+  eligibility up to date and re-references the stored numbers (the periodic flush is followed by
+  synaptic scaling when ``scaling_tau_ms > 0``: :mod:`neuroabm.model.plasticity.scaling`). The flushes are part of the
   dynamics (float32 rounding happens where they happen), so readers never flush:
   :meth:`current_weights` and :meth:`eligibility` run the same computation on copies, and a run
   is the same whether or not, and how often, it is observed.
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa.time import Priority, Schedule
 
+from neuroabm.model.plasticity.scaling import SynapticScaling
 from neuroabm.model.plasticity.stdp import advance_psi, flush, scale_pending, stdp_block
 from neuroabm.model.plasticity.structural import StructuralPlasticity
 
@@ -92,8 +94,9 @@ class PlasticitySystem:
         self.t_tr = self.t_ref = self.t0 = self.t_flush = 0.0
         self.n_flushes = 0
         self.wall_s = 0.0
+        self.scaling = SynapticScaling(model) if p.scaling_tau_ms > 0 else None
         model.schedule_recurring(
-            self.sweep, Schedule(interval=float(p.plasticity_period_ms), start=float(p.plasticity_period_ms)),
+            self.periodic, Schedule(interval=float(p.plasticity_period_ms), start=float(p.plasticity_period_ms)),
             priority=Priority.LOW,
         )  # fmt: skip
         self.structure = StructuralPlasticity(model) if p.structural else None
@@ -150,6 +153,12 @@ class PlasticitySystem:
     def refresh_dopamine(self) -> None:
         """Copy the neurons' dopamine into the packed state, as ``D - D0`` (``Psi`` untouched)."""
         np.subtract(self.model.dopamine.da_local, self.model.params.da_baseline_um, out=self.nstate[:, 1])
+
+    def periodic(self) -> None:
+        """The ``plasticity_period_ms`` event: a flush, then synaptic scaling if it is on."""
+        self.sweep()
+        if self.scaling is not None:
+            self.scaling.apply()
 
     def sweep(self, t: float | None = None) -> None:
         """Flush: every plastic weight and eligibility up to ``t``; re-reference traces, eligibility, ``Psi``.
@@ -216,8 +225,3 @@ class PlasticitySystem:
         """Eligibility ``c`` of every plastic synapse slot now (a copy; the model's state is not touched)."""
         return self._flushed_copies()[1].astype(np.float64)
 
-    def traces(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pre and post traces ``(x, y)`` of every neuron at the current time."""
-        p = self.model.params
-        dt = self.model.time - self.t_tr
-        return self.x_ref * math.exp(-dt / p.tau_plus_ms), self.y_ref * math.exp(-dt / p.tau_minus_ms)
