@@ -37,7 +37,9 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _fail(msg: str) -> None:
-    typer.echo(f"error: {msg}", err=True)
+    """One line on stderr, exit code 2 (control characters in echoed user input are escaped)."""
+    one_line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in msg)
+    typer.echo(f"error: {one_line}", err=True)
     raise typer.Exit(2)
 
 
