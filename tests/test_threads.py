@@ -19,6 +19,19 @@ from neuroabm.model.threads import (
 needs_two = pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="numba's pool has one thread")
 
 
+@pytest.fixture
+def whole_pool():
+    """Let the calling thread use numba's whole pool, as a user's script does.
+
+    Under pytest-xdist the conftest limits every worker to one thread, and ``auto`` respects the
+    caller's limit (as for a Dask worker), so without this ``auto`` would never measure.
+    """
+    before = numba.get_num_threads()
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    yield
+    numba.set_num_threads(before)
+
+
 class LoadClock:
     """A fake clock: a step at ``t`` threads takes ``cost[t]`` seconds (``cost`` may change mid-run)."""
 
@@ -85,12 +98,12 @@ def run_spikes(n: int, threads, seed: int = 11, **extra) -> tuple[np.ndarray, np
     model = NeuroModel(**{**settings, **extra})
     model.run()
     t, i = model.spikes()
-    return t, i, model.thread_policy.log
+    return t, i, model.thread_policy
 
 
 @needs_two
 @pytest.mark.parametrize("n", [400, 2 * SERIAL_MAX_NEURONS])
-def test_same_seed_same_spikes_on_every_path(n):
+def test_same_seed_same_spikes_on_every_path(n, whole_pool):
     """1 thread (serial twins), 2 threads (parallel kernels) and auto give bit-identical spikes.
 
     At n = 400 auto runs the serial twins throughout; at n = 2,000 it measures, so it runs both
@@ -98,27 +111,41 @@ def test_same_seed_same_spikes_on_every_path(n):
     """
     t1, i1, _ = run_spikes(n, 1)
     t2, i2, _ = run_spikes(n, 2)
-    ta, ia, log = run_spikes(n, "auto")
+    ta, ia, policy = run_spikes(n, "auto")
     assert t1.size > 1000
     np.testing.assert_array_equal(t1, t2)
     np.testing.assert_array_equal(i1, i2)
     np.testing.assert_array_equal(t1, ta)
     np.testing.assert_array_equal(i1, ia)
-    if n < SERIAL_MAX_NEURONS:
-        assert log == [(0, 1)]
+    assert policy.log[0] == (0, 1)  # every run starts serial
+    assert policy.adaptive == (n >= SERIAL_MAX_NEURONS)  # and measures the pool only above the crossover
+    if not policy.adaptive:
+        assert policy.log == [(0, 1)]
 
 
 @needs_two
-def test_auto_visits_both_paths_with_the_same_spikes(monkeypatch):
+def test_auto_visits_both_paths_with_the_same_spikes(monkeypatch, whole_pool):
     """Force the policy to alternate (every trial wins): spikes still equal the one-thread run."""
     monkeypatch.setattr("neuroabm.model.threads.MARGIN", 1e9)
     monkeypatch.setattr("neuroabm.model.threads.ABORT_FACTOR", float("inf"))
     monkeypatch.setattr("neuroabm.model.threads.FIRST_RETRY_STEPS", WINDOW_STEPS)
     t1, i1, _ = run_spikes(2000, 1, duration_ms=200.0)
-    ta, ia, log = run_spikes(2000, "auto", duration_ms=200.0)
+    ta, ia, policy = run_spikes(2000, "auto", duration_ms=200.0)
+    log = policy.log
     assert len(log) >= 4 and {t for _, t in log} == {1, 2}
     np.testing.assert_array_equal(t1, ta)
     np.testing.assert_array_equal(i1, ia)
+
+
+def test_auto_under_a_callers_one_thread_limit_stays_serial():
+    """A Dask worker (or an xdist worker) that set numba to one thread: auto never uses more."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        _, _, policy = run_spikes(2 * SERIAL_MAX_NEURONS, "auto", duration_ms=40.0)
+    finally:
+        numba.set_num_threads(before)
+    assert policy.log == [(0, 1)] and not policy.adaptive
 
 
 def test_the_callers_thread_count_is_restored_after_the_run():
