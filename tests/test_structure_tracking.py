@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from neuroabm import NeuroModel
+from neuroabm.analysis.run_analysis import analyze_run
+from neuroabm.analysis.spatial_metrics import catchment_labels
 from neuroabm.config import validate_params
 from neuroabm.exports.graph import write_graph
 from neuroabm.exports.snapshots import find_snapshot, list_snapshots, read_snapshot
 from neuroabm.model.dopamine.system import shuffled_positions
 from neuroabm.model.memory import estimate_memory
 from neuroabm.model.plasticity.scaling import scaling_factors
-from neuroabm.recorders.structure_row import DYNAMIC_COLUMNS
+from neuroabm.recorders.graph import HEAVY_COLUMNS
+from neuroabm.recorders.structure_row import DYNAMIC_COLUMNS, structural_columns
 from neuroabm.runner import run_to_directory
 
 SMALL = dict(n_exc=160, n_inh=40, k_exc=16, k_inh=4, j_mv=1.0, eta=1.5, seed=2, dopamine=True, n_sites=4,
@@ -28,8 +33,28 @@ def test_static_run_has_constant_structure_rows_at_start_period_and_end():
     for col in structural:  # exactly the first row's values (NaN stays NaN)
         first = structural[col].iloc[0]
         assert all((v == first) or (np.isnan(v) and np.isnan(first)) for v in structural[col]), col
-    assert np.isfinite(df["modularity"]).all() and np.isfinite(df["nmi_catchments"]).all()
+    assert (df["n_edges"] == 4000).all()  # the O(E) columns are there
+    assert df[list(HEAVY_COLUMNS)].isna().all().all()  # computed on demand by analyze (next test)
     assert df["rate_mean_hz"].iloc[1:].gt(0).all()  # the rates do follow the run
+
+
+def test_analyze_computes_a_static_runs_structure_from_its_snapshot(tmp_path):
+    """The structural measures a static run skips equal those of its network, computed directly."""
+    params = validate_params({**SMALL, "duration_ms": 60.0})
+    run_to_directory(params, tmp_path, progress=False)
+    structure = analyze_run(tmp_path, figure=False)["structure"]
+    model = NeuroModel(**params.model_dump())
+    src, tgt, w = model.synapses.edges()
+    catchments = catchment_labels(model.positions, model.dopamine.sites.xy_mm, params.side_mm)
+    direct, _ = structural_columns(src.astype(np.int64), tgt.astype(np.int64), w.astype(np.float32), params.n_exc,
+                                   model.positions, params.side_mm, catchments, params.seed,
+                                   clustering_sample=params.graph_clustering_sample)  # fmt: skip
+    assert structure["t_ms"] == 60.0 and structure["static"] is True
+    for name, value in direct.items():
+        assert structure[name] == pytest.approx(value, rel=1e-12, nan_ok=True), name
+    assert 0.0 < structure["modularity"] < 1.0 and 0.0 <= structure["nmi_catchments"] <= 1.0
+    saved = json.loads((tmp_path / "analysis.json").read_text())["structure"]
+    assert saved["modularity"] == structure["modularity"]
 
 
 def test_graph_period_zero_still_records_start_and_end():

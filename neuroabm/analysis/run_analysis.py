@@ -5,8 +5,10 @@
 
 - ``analysis.json``: avalanche size and duration exponents with errors, ``x_min``, likelihood
   ratios against lognormal and exponential, ``<S>(T)`` exponent and the crackling-noise
-  difference, branching ratios (conventional and multistep regression), and the mean
-  first-passage time against theory;
+  difference, branching ratios (conventional and multistep regression), the mean
+  first-passage time against theory, and (when the run has graph snapshots) the structure of
+  the last one (:mod:`neuroabm.analysis.snapshot_structure`: clustering, modularity, NMI with
+  the catchments; a static run records these only here);
 - ``analysis.png``: the figure of :mod:`neuroabm.report.analysis_figure`.
 
 First-passage theory. With white-noise drive and no recurrent synapses the membrane is exactly
@@ -30,6 +32,7 @@ import pandas as pd
 from neuroabm.analysis.avalanches import analyze_avalanches, find_avalanches
 from neuroabm.analysis.branching import subsample_neurons
 from neuroabm.analysis.first_passage import first_passage_times, occupation_density
+from neuroabm.analysis.snapshot_structure import snapshot_structure
 from neuroabm.config import Params, load_config, validate_params
 from neuroabm.theory.brunel import brunel_input, nu_threshold_hz
 from neuroabm.theory.first_passage import inverse_gaussian_mean
@@ -208,6 +211,9 @@ def analyze_run(
         fp["n_recorded"] = int(hist.trials.max()) if hist.trials.size else 0
         fp["occupation_mean_abs_error_per_mv"] = _occupation_error(hist, theory) if theory else math.nan
     result = {"n_neurons": n, "n_spikes": int(t_ms.size), "rate_hz": rate, "avalanches": aval, "first_passage": fp}
+    structure = snapshot_structure(run_dir, p)
+    if structure is not None:
+        result["structure"] = structure
     write_json(result, run_dir / "analysis.json")
     if figure:
         from neuroabm.report.analysis_figure import write_analysis_figure

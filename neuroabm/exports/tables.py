@@ -47,13 +47,17 @@ def write_metrics(model: NeuroModel, path: str | Path) -> None:
 
 
 def write_json(obj: dict[str, Any], path: str | Path) -> None:
-    """Write a JSON document atomically (NaN becomes null)."""
+    """Write a JSON document atomically: NaN and infinities become null at any depth (strict JSON)."""
 
     def clean(v: Any) -> Any:
-        if isinstance(v, float) and not np.isfinite(v):
-            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
         if isinstance(v, np.generic):
             return clean(v.item())
+        if isinstance(v, float) and not np.isfinite(v):
+            return None
         return v
 
-    write_text_atomic(path, json.dumps({k: clean(v) for k, v in obj.items()}, indent=2) + "\n")
+    write_text_atomic(path, json.dumps(clean(obj), indent=2, allow_nan=False) + "\n")

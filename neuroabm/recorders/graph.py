@@ -27,7 +27,12 @@ and the final snapshot. Beside the graph measures each row holds the spatial col
 Without plasticity the synapses cannot change: the first row's structural columns are computed
 once and copied into every later row (only the dopamine correlations and the rates are
 recomputed, O(n)), and the final snapshot shares the initial one's edge table (a hard link), so a
-static run pays one record and one edge table. Static networks above :data:`STATIC_MAX_SYNAPSES`
+static run pays one O(E) record and one edge table (0.1 s for 1.6 M synapses, < 1 % of a 20 s
+run; benchmarks/bench_structure.py). The structural measures of :data:`HEAVY_COLUMNS` (clustering,
+Louvain modularity and the spatial columns that need the partition: 0.26 s more there) are left
+NaN in a static run's rows and computed on demand from its snapshot by ``neuroabm analyze``
+(``analysis.json["structure"]``, :func:`neuroabm.analysis.snapshot_structure.snapshot_structure`),
+with the same seeds, so a static sweep never pays for them. Static networks above :data:`STATIC_MAX_SYNAPSES`
 are not tracked at all (``model.graph_recorder`` is None): their edge list alone would take
 ~12 bytes per synapse.
 """
@@ -45,16 +50,16 @@ import numpy as np
 import pandas as pd
 from mesa.time import Priority, Schedule
 
-from neuroabm.analysis.graph_metrics import basic_metrics, structure_metrics
+from neuroabm.analysis.graph_metrics import basic_metrics
 from neuroabm.analysis.spatial_metrics import catchment_labels, nearest_site_distance, strengths
 from neuroabm.exports.graph import graph_tables, write_graph
 from neuroabm.model.memory import STATIC_MAX_SYNAPSES
 from neuroabm.recorders.structure_row import (
     DYNAMIC_COLUMNS,
     HEAVY_SPATIAL_COLUMNS,
-    heavy_spatial_columns,
     rate_columns,
     strength_columns,
+    structural_columns,
 )
 
 if TYPE_CHECKING:
@@ -122,7 +127,7 @@ class GraphRecorder:
             every = float(p.graph_period_ms)
             model.schedule_recurring(self.record, Schedule(interval=every, start=every), Priority.LOW)
             n_syn = model.synapses.n_synapses
-            if n_syn > LARGE_GRAPH_EDGES:
+            if n_syn > LARGE_GRAPH_EDGES and not self.static:  # a static run never computes them
                 warnings.warn(
                     f"clustering and modularity on {n_syn:,} synapses take seconds each; they are computed on "
                     f"every graph_heavy_every = {p.graph_heavy_every}-th record of graph_period_ms = "
@@ -170,17 +175,14 @@ class GraphRecorder:
         if self.initial_degrees is None:
             self._keep_start(src, tgt)
         row.update(strength_columns(s_in, s_out, m.da_local, self.site_distance_mm))
-        if len(self.rows) % p.graph_heavy_every == 0:
-            initial = self.partition if p.graph_warm_start else None
-            seed = int(p.seed or 0)
-            heavy, self.partition = structure_metrics(
-                src, tgt, weights, m.n_neurons, seed, clustering_sample=p.graph_clustering_sample, initial=initial
-            )
+        if not self.static and len(self.rows) % p.graph_heavy_every == 0:
+            heavy, self.partition = structural_columns(
+                src, tgt, weights, m.n_exc, m.positions, p.side_mm, self.catchments, int(p.seed or 0),
+                clustering_sample=p.graph_clustering_sample, initial=self.partition if p.graph_warm_start else None,
+            )  # fmt: skip
             if self.initial_partition is None:
                 self.initial_partition = self.partition.copy()
             row.update(heavy)
-            row.update(heavy_spatial_columns(src, tgt, weights, m.n_exc, self.partition, self.catchments, s_in,
-                                             m.positions, p.side_mm, seed))  # fmt: skip
         else:
             row.update(dict.fromkeys(HEAVY_COLUMNS, float("nan")))
         if self.static:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from neuroabm.analysis.graph_metrics import structure_metrics
 from neuroabm.analysis.spatial_metrics import (
     catchment_rate_spread,
     correlation_length,
     normalized_mutual_information,
     pearson,
+    strengths,
     strong_reciprocity,
 )
 
@@ -79,6 +81,22 @@ def heavy_spatial_columns(
         "strong_reciprocity": observed,
         "strong_reciprocity_chance": chance,
     }  # fmt: skip
+
+
+def structural_columns(
+    src: np.ndarray, tgt: np.ndarray, w: np.ndarray, n_exc: int, xy_mm: np.ndarray, side_mm: float,
+    catchments: np.ndarray | None, seed: int, clustering_sample: int = 0, initial: np.ndarray | None = None,
+) -> tuple[dict[str, float], np.ndarray]:  # fmt: skip
+    """Clustering, Louvain modularity and :func:`heavy_spatial_columns`: ``(columns, partition)``.
+
+    The columns a record computes on its structural records (and ``neuroabm analyze`` from a
+    snapshot); ``initial`` warm-starts Louvain from an earlier partition.
+    """
+    n = xy_mm.shape[0]
+    heavy, partition = structure_metrics(src, tgt, w, n, seed, clustering_sample=clustering_sample, initial=initial)
+    in_strength, _ = strengths(src, tgt, w, n)
+    heavy.update(heavy_spatial_columns(src, tgt, w, n_exc, partition, catchments, in_strength, xy_mm, side_mm, seed))
+    return heavy, partition
 
 
 def rate_columns(counts_now: np.ndarray, counts_before: np.ndarray, window_ms: float,
