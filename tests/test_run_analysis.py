@@ -46,6 +46,10 @@ def test_mean_first_passage_time_of_isolated_neurons_equals_siegert(isolated_run
     # 0.67 mV bins) a bin holds ~500 samples, a 4-5 % binomial error, i.e. ~0.007/mV; averaged over
     # all (t, V) bins (most of them near zero density) the error must be well below that
     assert fp["occupation_mean_abs_error_per_mv"] < 0.007
+    # the membrane gives the drive back (tests/test_membrane_noise.py derives the errors): here
+    # ~6000 windows, so sigma within 4 x 5 / sqrt(12000) = 0.18 mV
+    assert fp["sigma_membrane_mv"] == pytest.approx(5.0, abs=4 * 5.0 / np.sqrt(2 * fp["membrane_windows"]))
+    assert "sigma_basis" not in fp  # the theory is exact here: no approximation to name
     # the figure's content: 13 x 7.5 in at 110 dpi, and the red Fokker-Planck curve of F(t) drawn in
     # the first-passage panel (bottom row, middle column) and nowhere in the summary panel (left)
     import matplotlib.image

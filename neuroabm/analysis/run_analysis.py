@@ -32,6 +32,7 @@ import pandas as pd
 from neuroabm.analysis.avalanches import analyze_avalanches, find_avalanches
 from neuroabm.analysis.branching import subsample_neurons
 from neuroabm.analysis.first_passage import first_passage_times, occupation_density
+from neuroabm.analysis.membrane_noise import membrane_input
 from neuroabm.analysis.snapshot_structure import snapshot_structure
 from neuroabm.config import Params, load_config, validate_params
 from neuroabm.theory.brunel import brunel_input, nu_threshold_hz
@@ -95,10 +96,14 @@ def first_passage_theory(p: Params, rate_hz: float) -> FirstPassageTheory | None
         var = sigma**2
     else:
         return None
-    sigma = math.sqrt(var)
+    kind = "exact" if not recurrent and p.drive == "white_noise" else "diffusion approximation"
+    return theory_for_input(p, mu, math.sqrt(var), kind)
+
+
+def theory_for_input(p: Params, mu: float, sigma: float, kind: str) -> FirstPassageTheory | None:
+    """First-passage theory (closed-form mean and Fokker–Planck solution) for white noise ``mu``, ``sigma`` [mV]."""
     if sigma <= 0.0 or (not p.leak and mu <= 0.0):
         return None
-    kind = "exact" if not recurrent and p.drive == "white_noise" else "diffusion approximation"
     if p.leak:
         mean = siegert_mean_isi_ms(mu, sigma, p.tau_m_ms, p.v_th_mv, p.v_reset_mv, 0.0)
     else:  # tau dV = mu dt + sigma sqrt(tau) dW: drift mu / tau, noise sigma / sqrt(tau)
@@ -159,6 +164,25 @@ def _occupation(run_dir: Path, p: Params, t_ms: np.ndarray, neuron: np.ndarray, 
     return occupation_density(v, times, ids, t_ms, neuron, v_bins, t_bins, t_ref_ms=p.t_ref_ms)
 
 
+def _membrane_theory(
+    run_dir: Path, p: Params, t_ms: np.ndarray, neuron: np.ndarray, fp: dict[str, Any]
+) -> FirstPassageTheory | None:  # fmt: skip
+    """Theory with ``mu`` and ``sigma`` measured on the recorded membranes (leaky neurons); fills ``fp``."""
+    if not p.leak:
+        return None
+    with np.load(run_dir / "voltages.npz") as data:
+        est = membrane_input(data["v_mv"], data["t_ms"], data["neuron"], t_ms, neuron, p.tau_m_ms,
+                             p.v_th_mv, p.v_reset_mv, p.t_ref_ms)  # fmt: skip
+    if est is None:
+        return None
+    fp |= {"mu_membrane_mv": est.mu_mv, "sigma_membrane_mv": est.sigma_mv, "membrane_lag_ms": est.lag_ms,
+           "membrane_windows": est.n_pairs}  # fmt: skip
+    measured = theory_for_input(p, est.mu_mv, est.sigma_mv, "membrane estimate")
+    if measured is not None:
+        fp["membrane_theory_mean_fpt_ms"] = measured.mean_fpt_ms
+    return measured
+
+
 def _occupation_error(hist, theory: FirstPassageTheory) -> float:
     """Mean absolute difference between the empirical and Fokker–Planck ``P(V, t)`` [1/mV]."""
     sol = theory.solution
@@ -207,9 +231,15 @@ def analyze_run(
     theory = first_passage_theory(p, rate)
     fp, fpt = _first_passage(p, t_ms, neuron, theory)
     hist = _occupation(run_dir, p, t_ms, neuron, theory)
+    measured = None
     if hist is not None:
         fp["n_recorded"] = int(hist.trials.max()) if hist.trials.size else 0
         fp["occupation_mean_abs_error_per_mv"] = _occupation_error(hist, theory) if theory else math.nan
+        measured = _membrane_theory(run_dir, p, t_ms, neuron, fp)
+    if theory is not None and theory.kind != "exact":
+        fp["sigma_basis"] = "Poisson inputs at the measured rate (Brunel 2000 diffusion approximation)" + (
+            "" if measured is not None else "; record_v gives an estimate from the membrane"
+        )
     result = {"n_neurons": n, "n_spikes": int(t_ms.size), "rate_hz": rate, "avalanches": aval, "first_passage": fp}
     structure = snapshot_structure(run_dir, p)
     if structure is not None:
@@ -219,5 +249,5 @@ def analyze_run(
         from neuroabm.report.analysis_figure import write_analysis_figure
 
         av = find_avalanches(t_av, bin_ms=aval["bin_ms"]) if math.isfinite(aval["bin_ms"]) else None
-        write_analysis_figure(run_dir / "analysis.png", av, aval, fpt, theory, hist)
+        write_analysis_figure(run_dir / "analysis.png", av, aval, fpt, theory, hist, measured)
     return result

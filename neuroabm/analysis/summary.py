@@ -32,6 +32,21 @@ def theory_rate_hz(model: NeuroModel) -> float | None:
     return None
 
 
+def theory_rate_basis(model: NeuroModel) -> str | None:
+    """What ``theory_rate_hz`` assumes, in words (None when there is no theory rate)."""
+    p = model.params
+    if theory_rate_hz(model) is None:
+        return None
+    if p.drive == "white_noise":
+        return "Siegert rate of uncoupled LIF neurons under the white-noise drive"
+    parts = ["Brunel (2000) mean field of the asynchronous state, initial synapses"]
+    if p.dopamine:
+        parts.append("without dopamine (no excitability bias, no feedback)")
+    if p.plasticity or p.synapse_model != "static":
+        parts.append("before plasticity or depression change the weights")
+    return ", ".join(parts)
+
+
 def summarize(model: NeuroModel, wall_s: float, build_s: float) -> dict[str, Any]:
     """Numbers describing a finished run; ``wall_s`` is the stepping time, ``build_s`` the setup time."""
     sim_s = model.time / 1000.0
@@ -51,6 +66,7 @@ def summarize(model: NeuroModel, wall_s: float, build_s: float) -> dict[str, Any
         "rate_exc_hz": float(counts[exc].sum() / (exc.sum() * sim_s)) if exc.any() else float("nan"),
         "rate_inh_hz": float(counts[~exc].sum() / ((~exc).sum() * sim_s)) if (~exc).any() else float("nan"),
         "theory_rate_hz": theory_rate_hz(model),
+        "theory_rate_basis": theory_rate_basis(model),
         "cv_isi": float(np.nanmean(cv)) if np.isfinite(cv).any() else float("nan"),
         "synaptic_events": events,
         "sim_s": sim_s,

@@ -13,7 +13,8 @@ The control is the same network with ``reward_amount = 0``: the pair events stil
 counted) but release no dopamine.
 
 Run ``python -m neuroabm.experiments.distal_reward [CONFIG] [--duration-ms T]`` for both runs, a
-printed comparison and ``distal_reward.png``.
+printed comparison and ``runs/out/distal_reward/distal_reward.png`` (``--out`` to change it), beside
+the other runs' outputs rather than in the working directory.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from neuroabm.config import ConfigError, Params, load_config, validate_params
 from neuroabm.model.model import NeuroModel
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "runs" / "distal_reward.toml"
+#: where the figure goes unless --out says otherwise (beside the other runs' outputs)
+DEFAULT_FIGURE = DEFAULT_CONFIG.parent / "out" / "distal_reward" / "distal_reward.png"
 
 
 @dataclass(frozen=True)
@@ -161,10 +164,12 @@ def plot(rewarded: DistalRewardResult, control: DistalRewardResult, path: str | 
     from neuroabm.exports.atomic import atomic_path
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    for ax, res, title in ((axes[0], rewarded, "rewarded"), (axes[1], control, "no-reward control")):
+    titles = (f"rewarded: {rewarded.n_rewards} rewards",
+              f"no-reward control: {control.n_pair_events} pair events, no dopamine")  # fmt: skip
+    for ax, res, title in zip(axes[:2], (rewarded, control), titles, strict=True):
         ax.hist(res.w_others_mv, bins=80, color="0.6", log=True)
         ax.axvline(res.w_pair_mv, color="r", lw=2, label=f"A->B: {res.w_pair_mv:.2f} mV ({res.percentile:.2f} %)")
-        ax.set(xlabel="excitatory weight [mV]", ylabel="synapses", title=f"{title}: {res.n_rewards} rewards")
+        ax.set(xlabel="excitatory weight [mV]", ylabel="synapses", title=title)
         ax.legend(fontsize=8)
     for res, label, color in ((rewarded, "rewarded", "r"), (control, "control", "0.4")):
         axes[2].plot(res.t_ms / 1000.0, res.w_pair_t_mv, color=color, label=label)
@@ -196,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG), help="TOML config (runs/distal_reward.toml)")
     parser.add_argument("--duration-ms", type=float, default=None, help="override duration_ms [ms]")
-    parser.add_argument("--out", default="distal_reward.png", help="figure path")
+    parser.add_argument("--out", default=str(DEFAULT_FIGURE), help=f"figure path (default {DEFAULT_FIGURE})")
     args = parser.parse_args(argv)
     values = load_config(args.config)
     if args.duration_ms is not None:
@@ -205,6 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     rewarded, control = run_with_control(params, progress=True)
     for row in (_row("rewarded", rewarded), _row("control", control)):
         print("  ".join(f"{k}={v}" for k, v in row.items()))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     plot(rewarded, control, args.out)
     print(f"wrote {args.out}")
 

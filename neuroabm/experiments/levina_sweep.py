@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"N = {N_LEVINA}, fit range 1..{xmax}; critical branching process (Borel, m = 1) gives tau = {ref:.3f}")
     print(f"static critical coupling 1 - 1/sqrt(N) = {1 - 1 / math.sqrt(N_LEVINA):.3f}")
     print(f"{'synapses':>10} {'alpha':>6} {'avalanches':>10} {'tau':>7} {'+-':>6} {'P(S>=N/2)':>9} {'<x>':>6}")
-    for r in rows:
+    for r in sorted(rows, key=lambda r: (r["synapse_model"] != "depressing", r["alpha"])):  # pool order is arbitrary
         print(
             f"{r['synapse_model']:>10} {r['alpha']:6.2f} {r['n_avalanches']:10d} {r['tau']:7.3f} "
             f"{r['tau_err']:6.3f} {r['frac_large']:9.3f} {r['mean_efficacy']:6.3f}"

@@ -95,6 +95,10 @@ def _panel_sizes(axes, av: Avalanches | None, s: dict[str, Any]) -> None:
     ax.set(xlabel="duration T [bins]", ylabel="⟨S⟩(T)", title=f"(α−1)/(τ−1) − γ = {diff:.2f}")
 
 
+#: characters per line of the summary panel (monospace, 7.5 pt, one third of a 13 inch figure)
+WRAP = 58
+
+
 def summary_lines(s: dict[str, Any]) -> list[str]:
     """The text of the summary panel: exponents, branching ratios, and why any of them is missing."""
 
@@ -119,9 +123,9 @@ def summary_lines(s: dict[str, Any]) -> list[str]:
     for key, why in reasons.items():
         if why and why not in shown:  # one line per distinct reason
             shown.add(why)
-            lines += textwrap.wrap(f"{key}: not estimated: {why}", 78, subsequent_indent="  ")
+            lines += textwrap.wrap(f"{key}: not estimated: {why}", WRAP, subsequent_indent="  ")
     if s.get("suggestion"):
-        lines += textwrap.wrap(f"instead: {s['suggestion']}", 78, subsequent_indent="  ")
+        lines += textwrap.wrap(f"instead: {s['suggestion']}", WRAP, subsequent_indent="  ")
     return lines
 
 
@@ -131,14 +135,22 @@ def _panel_branching(ax: plt.Axes, s: dict[str, Any]) -> None:
     ax.text(0.0, 1.0, "\n".join(lines), va="top", family="monospace", fontsize=7.5, transform=ax.transAxes)
 
 
-def _panel_fpt(ax: plt.Axes, fpt: np.ndarray, theory: FirstPassageTheory | None) -> None:
+def _panel_fpt(
+    ax: plt.Axes, fpt: np.ndarray, theory: FirstPassageTheory | None, measured: FirstPassageTheory | None = None
+) -> None:  # fmt: skip
+    """F(t): simulated, the theory's (its sigma named), and the one with the membrane's sigma if recorded."""
     if fpt.size:
         hi = float(np.quantile(fpt, 0.99))
         ax.hist(fpt, bins=60, range=(0.0, hi), density=True, color="0.75", label=f"simulated ({fpt.size:,})")
     if theory is not None:
         sol = theory.solution
-        ax.plot(sol.t_ms, sol.density_per_ms, "r-", lw=1.2, label=f"Fokker–Planck ({theory.kind})")
+        source = "Poisson input" if theory.kind == "diffusion approximation" else theory.kind
+        ax.plot(sol.t_ms, sol.density_per_ms, "r-", lw=1.2,
+                label=f"Fokker–Planck, σ = {theory.sigma_mv:.2f} mV ({source})")  # fmt: skip
         ax.axvline(theory.mean_fpt_ms, color="r", ls=":", lw=1, label=f"theory mean {theory.mean_fpt_ms:.1f} ms")
+    if measured is not None:
+        ax.plot(measured.solution.t_ms, measured.solution.density_per_ms, "b--", lw=1.2,
+                label=f"Fokker–Planck, σ = {measured.sigma_mv:.2f} mV (membrane)")  # fmt: skip
     if fpt.size:
         ax.axvline(float(fpt.mean()), color="k", ls="--", lw=1, label=f"simulated mean {fpt.mean():.1f} ms")
         ax.set_xlim(0.0, float(np.quantile(fpt, 0.99)))
@@ -173,12 +185,16 @@ def write_analysis_figure(
     fpt: np.ndarray,
     theory: FirstPassageTheory | None,
     hist: OccupationHistogram | None,
+    measured: FirstPassageTheory | None = None,
 ) -> None:
-    """Draw the six analysis panels into ``path`` (PNG, written atomically)."""
+    """Draw the six analysis panels into ``path`` (PNG, written atomically).
+
+    ``measured`` is the first-passage theory with the input measured on the recorded membranes.
+    """
     fig, axes = plt.subplots(2, 3, figsize=(13, 7.5))
     _panel_sizes(axes[0], av, summary)
     _panel_branching(axes[1, 0], summary)
-    _panel_fpt(axes[1, 1], fpt, theory)
+    _panel_fpt(axes[1, 1], fpt, theory, measured)
     _panel_occupation(axes[1, 2], hist, theory)
     fig.tight_layout()
     with atomic_path(path) as tmp:

@@ -38,6 +38,43 @@ EXC_COLOR, INH_COLOR = "#c0392b", "#2e6db4"
 RASTER_NEURONS, RASTER_MS = 300, 500.0
 
 
+def smoothing_window_ms(t_end_ms: float) -> float:
+    """Boxcar width of the smoothed population rate [ms]: 1/200 of the run, at least 10 ms.
+
+    >>> smoothing_window_ms(1000.0), smoothing_window_ms(60_000.0)
+    (10.0, 300.0)
+    """
+    return max(10.0, round(t_end_ms / 200.0))
+
+
+def plot_population_rate(ax: plt.Axes, model: NeuroModel, t: np.ndarray, t_end: float) -> None:
+    """The rate in 1 ms bins (grey), smoothed (black), and the references it should be read against.
+
+    References: the mean-field rate of the network without dopamine (``theory_rate_hz``, when the
+    theory applies) and, with dopamine feedback, the set point the release regulates towards.
+    """
+    from neuroabm.analysis.summary import theory_rate_hz
+
+    bins, rate = population_rate(t, model.n_neurons, t_end, bin_ms=1.0)
+    width = smoothing_window_ms(t_end)
+    k = int(min(width, max(1, rate.size)))
+    smooth = np.convolve(rate, np.ones(k) / k, mode="same") if rate.size else rate
+    ax.plot(bins, rate, lw=0.4, color="0.75", label="1 ms bins")
+    ax.plot(bins, smooth, lw=1.4, color="k", label=f"{width:g} ms mean")
+    theory = theory_rate_hz(model)
+    theory = theory if theory is not None and np.isfinite(theory) else None
+    if theory is not None:
+        label = "mean field" + (" without dopamine" if model.dopamine is not None else "")
+        ax.axhline(theory, color="tab:blue", ls="--", lw=1, label=f"{label}: {theory:.3g} Hz")
+    p = model.params
+    if model.dopamine is not None and p.feedback_gain > 0:
+        ax.axhline(p.target_rate_hz, color="tab:orange", ls=":", lw=1.2, label=f"set point {p.target_rate_hz:g} Hz")
+    top = max(float(np.percentile(smooth, 99.5)) * 1.6 if smooth.size else 1.0, 1.0)
+    ax.set(xlabel="time [ms]", ylabel="population rate [Hz]", title="Population rate", xlim=(0, t_end),
+           ylim=(0, max(top, 1.2 * (theory or 0.0))))  # fmt: skip
+    ax.legend(frameon=False, fontsize=8, loc="upper right")
+
+
 def plot_report(model: NeuroModel) -> plt.Figure:
     """Build the run report figure."""
     p = model.params
@@ -60,9 +97,7 @@ def plot_report(model: NeuroModel) -> plt.Figure:
     ax_r.set(xlabel="time [ms]", ylabel=f"neuron ({n_show} sampled)", title="Spike raster",
              xlim=(max(0.0, t_end - RASTER_MS), t_end))  # fmt: skip
 
-    bins, rate = population_rate(t, model.n_neurons, t_end, bin_ms=1.0)
-    ax_p.plot(bins, rate, lw=0.6, color="k")
-    ax_p.set(xlabel="time [ms]", ylabel="population rate [Hz]", title="Population rate (1 ms bins)", xlim=(0, t_end))
+    plot_population_rate(ax_p, model, t, t_end)
 
     rates = model.rates_hz()
     hi = max(1.0, np.percentile(rates, 99.5) * 1.1)
