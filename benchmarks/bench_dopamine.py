@@ -11,6 +11,9 @@ a noisy cross-check.
 Two diffusion coefficients: the default kappa = 1e-6 mm^2/ms (docs/REFERENCES.md §3 scale; lattice kernel
 half-width r = 7 at h = 1/128 mm) and a 100x faster 1e-4 mm^2/ms (r = 21).
 
+The release sites' own ``step()`` calls (per-agent Python, issue 16) are timed on their own and
+included in the dopamine system's time.
+
 Usage: python benchmarks/bench_dopamine.py [--grid 128] [--sites 64] [--repeats 5]
 """
 
@@ -66,6 +69,22 @@ def event_overhead_s(n: int = 100_000) -> float:
     return max(0.0, min(times[True]) - min(times[False]))
 
 
+def site_steps_s(params: dict, n: int = 20_000) -> float:
+    """Seconds per field step that the release sites spend deciding in their own ``step()`` (per-agent Python)."""
+    model = NeuroModel(**params)
+    system = model.dopamine
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            system.sites.open_window(1.0)
+            for site in system.site_agents:
+                site.step()
+            system.sites.close_window()
+        best = min(best, (time.perf_counter() - t0) / n)
+    return best
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--grid", type=int, default=128)
@@ -86,6 +105,7 @@ def main() -> None:
     for v in variants.values():
         run({**v, **small})  # compile outside the measurement
     event_s = event_overhead_s()
+    agents_s = site_steps_s({**variants["kappa 1e-6 mm^2/ms"], **small})
     static: list[float] = []
     walls: dict[str, list[float]] = {k: [] for k in variants}
     inside: dict[str, list[float]] = {k: [] for k in variants}
@@ -102,6 +122,8 @@ def main() -> None:
     duration_s = base["duration_ms"] / 1000.0
     print(f"static network        {s / duration_s:.3f} s per biological s (median of {args.repeats}, N = 10,000)")
     print(f"Mesa event dispatch   {1e6 * event_s:.1f} us per field step")
+    print(f"site agents' steps    {1e6 * agents_s:.1f} us per field step ({args.sites} ReleaseSite.step calls) = "
+          f"{100 * agents_s * base['duration_ms'] / s:.2f} % of the static run (target < 5 %)")  # fmt: skip
     for name in variants:
         d = statistics.median(inside[name]) + event_s * steps
         whole = statistics.median(walls[name]) - s

@@ -203,3 +203,60 @@ def test_sites_count_every_spike_even_when_the_recorder_flushes_between_field_st
         n = np.count_nonzero(np.isin(nrn, cat) & (window == w))
         rate += (n / (cat.size * 0.005) - rate) * alpha
     assert calm.dopamine.sites.rate_hz[0] == pytest.approx(rate, rel=1e-12)
+
+
+def _bulk_step(self) -> None:
+    """The dopamine step with the vectorized site update instead of the agents' own steps."""
+    dt = float(self.model.params.field_dt_ms)
+    rec = self.model.recorder
+    released = self.sites.update(dt, rec.neuron[self._seen : rec.pos])
+    self._seen = rec.pos
+    if released != 0.0:
+        self.field.deposit(self.sites.xy_mm, self.sites.amounts, trusted=True)
+        self.total_released += released
+    self.field.step_and_sample(self._neuron_sampler, self.da_local)
+    for hook in self.after_step:
+        hook()
+
+
+FEEDBACK = {**QUIET, "eta": 0.9, "release_tonic": 1e-4, "feedback_gain": 2e-4, "target_rate_hz": 8.0,
+            "tau_da_ms": 200.0, "da_excitability_mv": 2.0, "duration_ms": 200.0, "v_init": "uniform"}  # fmt: skip
+
+
+def test_sites_deciding_one_by_one_equal_the_vectorized_update(monkeypatch):
+    """Each ReleaseSite.step applies the release law to its own row: the run is bit-identical to the bulk update."""
+    agents = NeuroModel(**FEEDBACK).run()
+    monkeypatch.setattr("neuroabm.model.dopamine.system.DopamineSystem.step", _bulk_step)
+    bulk = NeuroModel(**FEEDBACK).run()
+    assert agents.dopamine.total_released > 0 and agents.spike_totals.sum() > 100
+    for a, b in ((agents.spikes()[0], bulk.spikes()[0]), (agents.spikes()[1], bulk.spikes()[1]),
+                 (agents.dopamine.sites.release, bulk.dopamine.sites.release),
+                 (agents.dopamine.field.values, bulk.dopamine.field.values)):  # fmt: skip
+        np.testing.assert_array_equal(a, b)
+    assert agents.dopamine.total_released == bulk.dopamine.total_released
+
+
+def test_sites_are_mesa_agents_with_behaviour():
+    """select() and shuffle_do('step') act on the sites; the order of their steps does not matter."""
+    m = NeuroModel(**FEEDBACK)
+    for _ in range(30):
+        m.step()
+    sites = m.dopamine.sites
+    busy = np.tile(np.arange(m.n_exc // 10, dtype=np.int32), 50)  # one corner fires hard, the rest is silent
+    sites.open_window(500.0, busy)  # a long window: the estimates move far toward it
+    before = sites.counts.copy()
+    ordered = SiteArrays.__new__(SiteArrays)
+    ordered.__dict__ = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in sites.__dict__.items()}
+    m.sites.shuffle_do("step")
+    sites.close_window()
+    ordered.open_window(500.0)
+    for i in range(ordered.n_sites):
+        ordered.decide(i)
+    ordered.close_window()
+    assert before.sum() > 0 and not sites.counts.any()
+    np.testing.assert_array_equal(sites.release, ordered.release)
+    target = m.params.target_rate_hz
+    quiet = m.sites.select(lambda s: s.rate_estimate_hz < target)
+    loud = m.sites.select(lambda s: s.rate_estimate_hz > target)
+    assert len(quiet) > 0 and all(s.release_rate > m.params.release_tonic for s in quiet)
+    assert len(loud) > 0 and all(s.release_rate < m.params.release_tonic for s in loud)

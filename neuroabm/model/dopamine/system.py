@@ -2,9 +2,10 @@
 
 Once per ``field_dt_ms`` (a Mesa recurring event, right after the neuron step of that millisecond):
 
-1. sites count the spikes recorded since the last field step (read from the spike recorder's
-   buffer; if it is flushed in between, the pending spikes are counted just before), update their
-   catchment-rate estimates and set their release rates;
+1. the spikes recorded since the last field step are counted into the sites' catchments (read
+   from the spike recorder's buffer; if it is flushed in between, the pending spikes are counted
+   just before), then every :class:`ReleaseSite` agent steps: it updates its catchment-rate
+   estimate and sets its release rate;
 2. each site deposits ``release * field_dt_ms`` into the field at its position (area weights);
    with ``dopamine_mixing = "global"`` the same total is spread uniformly over the torus instead
    (a control without space: the same dopamine, everywhere alike); with ``site_shuffle`` each site
@@ -75,6 +76,7 @@ class DopamineSystem:
             p.target_rate_hz,
             p.tau_site_ms,
         )
+        #: the site agents in index order (``model.sites`` is the same agents as a Mesa AgentSet)
         self.site_agents = [ReleaseSite(model, s) for s in range(p.n_sites)]
         n = model.n_neurons
         model.space.agent_positions[n : n + p.n_sites] = xy
@@ -101,8 +103,11 @@ class DopamineSystem:
         t0 = time.perf_counter()
         dt = float(self.model.params.field_dt_ms)
         rec = self.model.recorder
-        released = self.sites.update(dt, rec.neuron[self._seen : rec.pos])
+        self.sites.open_window(dt, rec.neuron[self._seen : rec.pos])
         self._seen = rec.pos
+        for site in self.site_agents:  # each site decides its release (a list: 30 % less than AgentSet.do)
+            site.step()
+        released = self.sites.close_window()
         if released != 0.0:
             if self.global_mixing:
                 self.field.deposit_uniform(released)
