@@ -7,11 +7,15 @@ model A: the mean-field rate of the asynchronous state (contours, from ``theory_
 balance line ``g = C_E / C_I`` (``g gamma = 1``; synchronous regular firing lies on its
 excitation-dominated side), the line ``nu_ext = nu_thr`` (``eta = 1``; below it the external drive
 alone does not reach threshold) and the four states of his Fig. 8 (A SR, B SI fast, C AI,
-D SI slow) at their published coordinates.
+D SI slow) at their published coordinates. The regime panel also gets the Hopf lines of the
+asynchronous state (Brunel 2000 Fig. 2; :func:`neuroabm.theory.brunel_stability.hopf_lines` for the
+sweep's C_E, C_I, J, tau, theta, V_r, tau_rp and D), computed once and cached in
+``hopf_lines.csv`` next to ``phase.png``.
 """
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +28,7 @@ from neuroabm.sweep.regimes import REGIMES
 if TYPE_CHECKING:
     from neuroabm.sweep.spec import SweepSpec
 
-__all__ = ["BRUNEL_FIG8_STATES", "REGIME_COLORS", "phase_grid", "write_phase_figure"]
+__all__ = ["BRUNEL_FIG8_STATES", "REGIME_COLORS", "brunel_hopf_lines", "phase_grid", "write_phase_figure"]
 
 #: Brunel (2000) Fig. 8: (label, g, nu_ext / nu_thr, state) of the four simulated states of model A
 BRUNEL_FIG8_STATES = (
@@ -40,6 +44,12 @@ REGIME_COLORS = {
     "SI fast": "#377eb8",
     "SI slow": "#ff7f00",
 }
+#: file next to phase.png caching the Hopf lines (columns branch, g, eta, f_hz and the model parameters)
+HOPF_CACHE = "hopf_lines.csv"
+#: the model-A parameters of the Hopf lines, as named in the run configuration
+HOPF_PARAMS = ("k_exc", "k_inh", "j_mv", "tau_m_ms", "v_th_mv", "v_reset_mv", "t_ref_ms", "delay_ms")
+#: line colours of the Hopf lines (darker shades of the regime colours they border)
+HOPF_COLORS = {"SI fast": "#08306b", "SI slow": "#7f2704", "SR": "#67000d"}
 #: colour scale ceiling of the spectral peak ratio (locked SR states reach 1e10 and would hide the AI/SI contrast)
 PEAK_RATIO_CLIP = 1000.0
 #: contour levels of the mean-field rate [Hz]
@@ -163,6 +173,74 @@ def _brunel_overlay(ax: Any, frame: pd.DataFrame, spec: SweepSpec, theory: bool)
         ax.annotate(f"{label} {state}", (px, py), xytext=(4, 4), textcoords="offset points", fontsize=7)
 
 
+def brunel_hopf_lines(frame: pd.DataFrame, spec: SweepSpec, folder: str | Path | None = None) -> dict[str, np.ndarray]:
+    """Hopf lines ``{branch: (n, 3) array of (g, eta, f_hz)}`` over the sweep's (g, eta) range.
+
+    Model A with the sweep's parameters (:data:`HOPF_PARAMS` of base + ``[set]``), g in steps of
+    0.25 over the sweep's range, the default eta scan of :func:`hopf_lines` within its range. With
+    ``folder`` the result is read from (or, after computing it, about 10 s, written to)
+    ``folder / HOPF_CACHE``; the cache is used only if its parameters and ranges match. Empty when
+    the network is not model A (no leak, or ``quantal`` PSP amplitudes).
+    """
+    from neuroabm.theory.brunel_stability import ModelA, hopf_lines
+
+    config = {**spec.base, **spec.fixed}
+    if not config.get("leak", True) or config.get("quantal", "off") != "off" or spec.plot is None:
+        return {}  # not model A: no leak, or random (quantal) excitatory PSP amplitudes
+    model = ModelA(**{k: float(config[k]) for k in HOPF_PARAMS if k in config})
+    ok = frame[frame["status"] == "ok"]
+    g_lo, g_hi = float(ok["g"].min()), float(ok["g"].max())
+    eta_hi = float(ok["eta"].max())
+    gs = np.arange(g_lo, g_hi + 1e-9, 0.25)
+    etas = np.concatenate([np.arange(0.8, 1.0, 0.02), np.arange(1.0, 1.5, 0.1), np.arange(1.5, 4.01, 0.25)])
+    etas = np.unique(np.append(etas[etas <= eta_hi], eta_hi))
+    if len(gs) < 1 or len(etas) < 2:
+        return {}
+    key = {**{k: getattr(model, k) for k in HOPF_PARAMS}, "g_lo": g_lo, "g_hi": g_hi, "eta_hi": eta_hi}
+    cache = Path(folder) / HOPF_CACHE if folder is not None else None
+    if cache is not None and cache.exists():
+        table = pd.read_csv(cache)
+        if len(table) and set(key) <= set(table) and all(np.isclose(table[k].iloc[0], v) for k, v in key.items()):
+            return {b: t[["g", "eta", "f_hz"]].to_numpy() for b, t in table.groupby("branch", sort=True) if b != "none"}
+    lines = hopf_lines(gs, etas, model)
+    if cache is not None:
+        rows = [{"branch": b, "g": g, "eta": e, "f_hz": f, **key} for b, pts in lines.items() for g, e, f in pts]
+        table = pd.DataFrame(rows or [{"branch": "none", "g": np.nan, "eta": np.nan, "f_hz": np.nan, **key}])
+        try:
+            with atomic_path(cache) as tmp:
+                table.to_csv(tmp, index=False)
+        except OSError:  # a read-only folder: draw without caching
+            pass
+    return lines
+
+
+def _draw_hopf(ax: Any, lines: dict[str, np.ndarray], x: str) -> None:
+    """The Hopf lines on one panel, each labelled with its branch and frequency range."""
+    for name, pts in lines.items():
+        if not len(pts):
+            continue
+        kind = "SR" if name.startswith("SR") else name
+        # a gap of more than one g step (0.25) or 0.5 in eta separates two pieces of one branch
+        gap = np.r_[False, (np.abs(np.diff(pts[:, 0])) > 0.3) | (np.abs(np.diff(pts[:, 1])) > 0.5)]
+        pts = np.insert(pts, np.nonzero(gap)[0], np.nan, axis=0)
+        px, py = (pts[:, 0], pts[:, 1]) if x == "g" else (pts[:, 1], pts[:, 0])
+        style = dict(marker="D", ms=3, ls="none") if kind == "SR" else dict(marker="o", ms=2, ls="-")
+        ax.plot(px, py, color="w", lw=2.4, **{**style, "ms": style["ms"] + 1.5})
+        ax.plot(px, py, color=HOPF_COLORS.get(kind, "k"), lw=1.3, **style)
+        f_lo, f_hi = np.nanmin(pts[:, 2]), np.nanmax(pts[:, 2])
+        text = f"Hopf {name}: {f_lo:.0f} Hz" if f_hi - f_lo < 1 else f"Hopf {name}: {f_lo:.0f}–{f_hi:.0f} Hz"
+        i = int(np.nanargmin(pts[:, 1])) if kind == "SI slow" else int(np.nanargmax(pts[:, 1]))
+        ax.annotate(
+            text,
+            (px[i], py[i]),
+            xytext=(3, -9 if kind == "SI slow" else 3),
+            textcoords="offset points",
+            fontsize=6,
+            color=HOPF_COLORS.get(kind, "k"),
+            bbox=dict(fc="w", ec="none", alpha=0.7, pad=0.5),
+        )
+
+
 def write_phase_figure(frame: pd.DataFrame, spec: SweepSpec, path: str | Path) -> None:
     """Draw the sweep's plane (``spec.plot``) into ``path`` (PNG), atomically."""
     import matplotlib
@@ -180,11 +258,19 @@ def write_phase_figure(frame: pd.DataFrame, spec: SweepSpec, path: str | Path) -
     brunel = _is_brunel_plane(frame, spec)
     ncols = min(3, len(panels))
     nrows = -(-len(panels) // ncols)
+    hopf: dict[str, np.ndarray] = {}
+    if brunel and "regime" in panels:
+        try:
+            hopf = brunel_hopf_lines(frame, spec, Path(path).parent)
+        except Exception as exc:  # the figure is drawn without the lines
+            warnings.warn(f"Hopf lines not drawn: {exc}", stacklevel=2)
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.8 * nrows), squeeze=False)
     for ax, field in zip(axes.flat, panels, strict=False):
         _draw_panel(ax, frame, x, y, field, grid)
         if brunel:
             _brunel_overlay(ax, frame, spec, theory=field in ("rate_hz", "rate_ss_hz", "regime"))
+        if field == "regime" and hopf:
+            _draw_hopf(ax, hopf, x)
         ok = frame[frame["status"] == "ok"]
         if _log_axis(np.unique(ok[x])):
             ax.set_xscale("log")
