@@ -247,6 +247,7 @@ def write_phase_figure(frame: pd.DataFrame, spec: SweepSpec, path: str | Path) -
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     if spec.plot is None:
         raise ValueError("the sweep has no [plot] plane (it needs two varied parameters)")
@@ -272,10 +273,12 @@ def write_phase_figure(frame: pd.DataFrame, spec: SweepSpec, path: str | Path) -
         if field == "regime" and hopf:
             _draw_hopf(ax, hopf, x)
         ok = frame[frame["status"] == "ok"]
-        if _log_axis(np.unique(ok[x])):
-            ax.set_xscale("log")
-        if _log_axis(np.unique(ok[y])):
-            ax.set_yscale("log")
+        for axis, name, set_scale in ((ax.xaxis, x, ax.set_xscale), (ax.yaxis, y, ax.set_yscale)):
+            if _log_axis(np.unique(ok[name])):
+                set_scale("log")
+            else:  # at most 5 ticks, compact labels (1e-3 rather than 0.0010 side by side)
+                axis.set_major_locator(MaxNLocator(5))
+                axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
         ax.set_title(PANEL_TITLES.get(field, field), fontsize=9)
         ax.set_xlabel(x)
         ax.set_ylabel(y)
