@@ -17,7 +17,16 @@ import math
 import numpy as np
 import pytest
 
-from neuroabm.model.plasticity.stdp import flush, scale_pending, stdp_block
+from neuroabm.model.plasticity.stdp import (
+    DA_DEV,
+    NSTATE_COLUMNS,
+    PENDING_TIMES,
+    PSI0,
+    Y_REF,
+    flush,
+    scale_pending,
+    stdp_block,
+)
 from neuroabm.model.synapses import Synapses
 
 DT = 0.1
@@ -33,9 +42,9 @@ class Harness:
         m = self.syn.n_synapses
         self.elig = np.zeros(m, np.float32)
         self.x = np.zeros(3)
-        self.nstate = np.zeros((3, 16))  # Psi at t0, D - D0, post trace, the newest entries (see stdp_block)
-        self.nstate[:, 1] = da - da0
-        self.nstate[:, [3, 6, 7]] = -np.inf
+        self.nstate = np.zeros((3, NSTATE_COLUMNS))  # Psi at t0, D - D0, post trace, the newest entries
+        self.nstate[:, DA_DEV] = da - da0
+        self.nstate[:, list(PENDING_TIMES)] = -np.inf
         self.t_last = np.full(3, -np.inf)
         self.first = np.full(3, -1, np.int64)
         self.hist = np.zeros((3, 16, 3))
@@ -67,16 +76,16 @@ class Harness:
             self.hist_n, self.nstate, t, self.t_ref, 0.0, self.t_flush, TAU_C, A_PLUS, self.eta, self.w_max,
         )  # fmt: skip
         self.hist_n[:] = 0
-        self.nstate[:, [3, 6, 7]] = -np.inf
-        self.nstate[:, 0] = -self.nstate[:, 1] * TAU_C * math.expm1(t / TAU_C)  # no field step since t0 = 0
+        self.nstate[:, list(PENDING_TIMES)] = -np.inf
+        self.nstate[:, PSI0] = -self.nstate[:, DA_DEV] * TAU_C * math.expm1(t / TAU_C)  # no field step since t0 = 0
         self.x *= math.exp(-(t - self.t_tr) / TAU_P)
-        self.nstate[:, 2] *= math.exp(-(t - self.t_tr) / TAU_M)
+        self.nstate[:, Y_REF] *= math.exp(-(t - self.t_tr) / TAU_M)
         self.t_ref = self.t_flush = self.t_tr = t
 
     def rebase(self, t: float) -> None:
         """Re-reference the traces to t without a flush, as the plasticity system's rebase_traces does."""
         self.x *= math.exp(-(t - self.t_tr) / TAU_P)
-        self.nstate[:, 2] *= math.exp(-(t - self.t_tr) / TAU_M)
+        self.nstate[:, Y_REF] *= math.exp(-(t - self.t_tr) / TAU_M)
         scale_pending(self.hist, self.hist_n, self.nstate, math.exp((t - self.t_tr) / TAU_P))
         self.t_tr = t
 

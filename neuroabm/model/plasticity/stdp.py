@@ -62,6 +62,22 @@ from neuroabm.model.prefetch import prefetch
 PREFETCH_AHEAD = 12
 
 
+#: Columns of the packed per-neuron state ``nstate`` (n x :data:`NSTATE_COLUMNS` float64, two 64-byte
+#: cache lines per neuron): what a synapse reads of its target. Named here for the kernels, the
+#: plasticity system and the tests alike (numba folds the names into constants).
+PSI0 = 0  #: Psi_j at the last field step [uM ms], referenced like the eligibility
+DA_DEV = 1  #: D_j - D0 since the last field step [uM]
+Y_REF = 2  #: the post trace, referenced to t_tr
+T_NEW, E_NEW, EP_NEW = 3, 4, 5  #: newest pending post spike: time [ms], e_k, e_k Psi_j(t_k)
+T_SECOND, E_SECOND, EP_SECOND = 6, 8, 9  #: the second newest: time, e_k, e_k Psi
+T_THIRD = 7  #: time of the third newest (older entries are read from the history)
+NSTATE_COLUMNS = 16
+SECOND_LINE = 8  #: first column of a neuron's second cache line (prefetched with the first)
+#: the times of the packed pending entries (-inf: none) and their factors (0: none)
+PENDING_TIMES = (T_NEW, T_SECOND, T_THIRD)
+PENDING_FACTORS = (E_NEW, EP_NEW, E_SECOND, EP_SECOND)
+
+
 @nb.njit(cache=True)
 def _trace_before(ref, j, t, first, nxt, ev_t, jump):
     """Referenced trace of neuron ``j`` including its spikes of this block strictly before ``t``."""
@@ -96,14 +112,14 @@ def _touch_row(
     The weight slots hold ``u = w - eta C Psi_last`` (module docstring). Catch-up: the weight
     integral since the last touch, and the potentiation by the post spikes
     of each target after ``t_after`` (the source's last touch), with ``gain`` = A+ times the
-    source's referenced trace. ``Psi_j`` now is ``nstate[j, 0] + nstate[j, 1] et``. Then,
+    source's referenced trace. ``Psi_j`` now is ``nstate[j, PSI0] + nstate[j, DA_DEV] et``. Then,
     at a pre spike (``rebase`` False): depression ``A- y_j gm gc`` and, with ``ring``, delivery of
     the new weight into ``ring[slot]``; at a flush (``rebase`` True): the eligibility scaled by
     ``shrink`` and the weight itself stored (``Psi`` is re-referenced to 0 now).
 
-    The two newest post spikes of a target are packed in ``nstate[j]`` (columns 3-5: t, e, e Psi
-    of the newest; 6: t of the second; 7: t of the third; 8, 9: e, e Psi of the second) and are
-    selected by arithmetic, not branches; older ones (rare) are read from the history.
+    The two newest post spikes of a target are packed in ``nstate[j]`` (``T_NEW, E_NEW, EP_NEW``:
+    t, e, e Psi of the newest; ``T_SECOND, E_SECOND, EP_SECOND`` of the second; ``T_THIRD``: t of the
+    third) and are selected by arithmetic, not branches; older ones (rare) are read from the history.
 
     The loop runs on unsigned indices (no negative-index wraparound code per access) and
     prefetches without a branch (at the end of the row piece it prefetches its last target again).
@@ -112,16 +128,16 @@ def _touch_row(
     ahead_max = np.uint64(b - 1)
     for q in range(np.uint64(a), np.uint64(b)):
         ahead = np.int64(targets[min(q + np.uint64(PREFETCH_AHEAD), ahead_max)])
-        prefetch(nstate, (ahead, 0))
-        prefetch(nstate, (ahead, 8))
+        prefetch(nstate, (ahead, PSI0))
+        prefetch(nstate, (ahead, SECOND_LINE))
         j = np.int64(targets[q])
-        psi = nstate[j, 0] + nstate[j, 1] * et
-        y = nstate[j, 2]
-        f1 = np.float64(nstate[j, 3] > t_after)
-        f2 = np.float64(nstate[j, 6] > t_after)
-        s_e = f1 * nstate[j, 4] + f2 * nstate[j, 8]
-        s_ep = f1 * nstate[j, 5] + f2 * nstate[j, 9]
-        if nstate[j, 7] > t_after:
+        psi = nstate[j, PSI0] + nstate[j, DA_DEV] * et
+        y = nstate[j, Y_REF]
+        f1 = np.float64(nstate[j, T_NEW] > t_after)
+        f2 = np.float64(nstate[j, T_SECOND] > t_after)
+        s_e = f1 * nstate[j, E_NEW] + f2 * nstate[j, E_SECOND]
+        s_ep = f1 * nstate[j, EP_NEW] + f2 * nstate[j, EP_SECOND]
+        if nstate[j, T_THIRD] > t_after:
             o_e, o_ep = _older_pending(hist, hist_n, j, 2, t_after)
             s_e += o_e
             s_ep += o_ep
@@ -229,18 +245,18 @@ def stdp_block(
                 if lo <= n < hi:  # post spike: into the history of n, collected later by each synapse
                     k = hist_n[n]
                     e_k = math.exp(-(t - t_tr) / tau_plus) * gc
-                    ep_k = e_k * (nstate[n, 0] + nstate[n, 1] * et)
+                    ep_k = e_k * (nstate[n, PSI0] + nstate[n, DA_DEV] * et)
                     hist[n, k, 0] = t
                     hist[n, k, 1] = e_k
                     hist[n, k, 2] = ep_k
                     hist_n[n] = k + 1
-                    nstate[n, 7] = nstate[n, 6]  # the newest entry becomes the second newest
-                    nstate[n, 8] = nstate[n, 4]
-                    nstate[n, 9] = nstate[n, 5]
-                    nstate[n, 6] = nstate[n, 3]
-                    nstate[n, 3] = t
-                    nstate[n, 4] = e_k
-                    nstate[n, 5] = ep_k
+                    nstate[n, T_THIRD] = nstate[n, T_SECOND]  # the newest entry becomes the second newest
+                    nstate[n, E_SECOND] = nstate[n, E_NEW]
+                    nstate[n, EP_SECOND] = nstate[n, EP_NEW]
+                    nstate[n, T_SECOND] = nstate[n, T_NEW]
+                    nstate[n, T_NEW] = t
+                    nstate[n, E_NEW] = e_k
+                    nstate[n, EP_NEW] = ep_k
             gm = math.exp(-(t - t_tr) / tau_minus)
             for r in range(r0, r1):
                 n = who[r]
@@ -259,7 +275,7 @@ def stdp_block(
             for r in range(r0, r1):  # the post traces jump only now, after this step's pre spikes read them
                 n = who[r]
                 if lo <= n < hi:
-                    nstate[n, 2] += jy[r]
+                    nstate[n, Y_REF] += jy[r]
             r0 = r1
     for r in range(m):
         j = who[r]
@@ -295,9 +311,9 @@ def advance_psi(nstate, span, da, d0) -> None:
     One pass over the packed state (rather than two strided numpy column operations).
     """
     for j in range(nstate.shape[0]):
-        nstate[j, 0] += nstate[j, 1] * span
+        nstate[j, PSI0] += nstate[j, DA_DEV] * span
         if da is not None:
-            nstate[j, 1] = da[j] - d0
+            nstate[j, DA_DEV] = da[j] - d0
 
 
 @nb.njit(cache=True, boundscheck=False)
@@ -307,5 +323,5 @@ def scale_pending(hist, hist_n, nstate, f) -> None:
         for k in range(hist_n[j]):
             hist[j, k, 1] *= f
             hist[j, k, 2] *= f
-        for col in (4, 5, 8, 9):
+        for col in PENDING_FACTORS:
             nstate[j, col] *= f

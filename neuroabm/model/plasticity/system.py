@@ -32,7 +32,18 @@ import numpy as np
 from mesa.time import Priority, Schedule
 
 from neuroabm.model.plasticity.scaling import SynapticScaling
-from neuroabm.model.plasticity.stdp import advance_psi, flush, scale_pending, stdp_block
+from neuroabm.model.plasticity.stdp import (
+    DA_DEV,
+    NSTATE_COLUMNS,
+    PENDING_FACTORS,
+    PENDING_TIMES,
+    PSI0,
+    Y_REF,
+    advance_psi,
+    flush,
+    scale_pending,
+    stdp_block,
+)
 from neuroabm.model.plasticity.structural import StructuralPlasticity
 
 if TYPE_CHECKING:
@@ -46,10 +57,9 @@ _TRACE_REBASE = 40.0
 _PENDING_LIMIT = 300.0
 #: eligibility is re-referenced (a sweep) when it has grown by more than exp(this)
 _ELIG_REBASE = 4.0
-#: columns of ``nstate`` holding the times of the three newest history entries
-_TIMES = [3, 6, 7]
-#: columns of ``nstate`` holding the factors (e, e Psi) of the two newest history entries
-_FACTORS = [4, 5, 8, 9]
+#: columns of ``nstate`` holding the pending entries' times and their factors (e, e Psi)
+_TIMES = list(PENDING_TIMES)
+_FACTORS = list(PENDING_FACTORS)
 
 
 def _cache_aligned(shape: tuple[int, int]) -> np.ndarray:
@@ -80,9 +90,9 @@ class PlasticitySystem:
         # (referenced to t_ref), D_j - D0 [uM], the post trace referenced to t_tr, then the newest
         # history entry (t, e, e Psi), the times of the second and third newest, (e, e Psi) of the
         # second newest (see stdp_block)
-        self.nstate = _cache_aligned((n, 16))
+        self.nstate = _cache_aligned((n, NSTATE_COLUMNS))
         self.nstate[:, _TIMES] = -np.inf
-        self.psi0, self.y_ref = self.nstate[:, 0], self.nstate[:, 2]  # views
+        self.psi0, self.y_ref = self.nstate[:, PSI0], self.nstate[:, Y_REF]  # views
         self.refresh_dopamine()
         # at most one spike per refractory period + 1 step: spikes per neuron in one block
         self._per_block = -(-model.block_steps // (model.ref_steps + 1))
@@ -152,7 +162,7 @@ class PlasticitySystem:
 
     def refresh_dopamine(self) -> None:
         """Copy the neurons' dopamine into the packed state, as ``D - D0`` (``Psi`` untouched)."""
-        np.subtract(self.model.dopamine.da_local, self.model.params.da_baseline_um, out=self.nstate[:, 1])
+        np.subtract(self.model.dopamine.da_local, self.model.params.da_baseline_um, out=self.nstate[:, DA_DEV])
 
     def periodic(self) -> None:
         """The ``plasticity_period_ms`` event: a flush, then synaptic scaling if it is on."""
@@ -181,7 +191,7 @@ class PlasticitySystem:
         self.nstate[:, _TIMES] = -np.inf
         self.nstate[:, _FACTORS] = 0.0  # no pending entry: the factors stay finite under rebase_traces
         # Psi re-referenced to t: Psi'(t) = 0, so Psi'(t0) = -(D - D0) tau (exp((t - t0) / tau) - 1)
-        self.psi0[:] = -self.nstate[:, 1] * tau * math.expm1((t - self.t0) / tau)
+        self.psi0[:] = -self.nstate[:, DA_DEV] * tau * math.expm1((t - self.t0) / tau)
         self.t_ref = self.t_flush = t
         self.rebase_traces(t)  # nothing is pending now: only the traces change
         self.n_flushes += 1
@@ -224,4 +234,3 @@ class PlasticitySystem:
     def eligibility(self) -> np.ndarray:
         """Eligibility ``c`` of every plastic synapse slot now (a copy; the model's state is not touched)."""
         return self._flushed_copies()[1].astype(np.float64)
-
