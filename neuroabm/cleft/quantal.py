@@ -3,7 +3,8 @@
 The network (item 3 of issue 18) scales every delivered excitatory PSP by a factor drawn from
 this distribution. Mean-field theory (Siegert/Brunel) needs the second moment: with amplitudes
 ``J q`` and ``E[q] = 1``, the input variance per spike is ``J^2 E[q^2]``; :class:`QuantalDistribution`
-carries ``E[q^2] / E[q]^2`` for that.
+carries ``E[q^2] / E[q]^2`` for that. The network's table (``quantal = "cleft"``,
+:mod:`neuroabm.model.quantal`) is this distribution for 4,096 releases of the default synapse.
 """
 
 from __future__ import annotations

@@ -38,6 +38,8 @@ def cross_checks(p: Params) -> None:
         fail("k_inh", p.k_inh, f"<= n_inh - 1 = {max(p.n_inh - 1, 0)} (no self-connections)")
     if p.drive == "pulse" and not _is_multiple(p.pulse_period_ms, p.dt_ms):
         fail("pulse_period_ms", p.pulse_period_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms")
+    if p.quantal != "off" and p.plasticity:
+        fail("quantal", p.quantal, "'off' when plasticity = true (the STDP kernel delivers the excitatory rows)")
     if p.synapse_model == "depressing" and p.plasticity:
         fail("synapse_model", p.synapse_model, "'static' when plasticity = true (STDP acts on static weights)")
     if p.drive == "poisson" and p.eta > 0 and (p.k_exc == 0 or p.j_mv == 0):

@@ -83,6 +83,12 @@ class Params(BaseModel):
     tau_rec_ms: float = _p(
         30_000.0, "synapse", "recovery time constant of the resource [ms] (Levina's tau_J = 10 tau N)", gt=0.0, le=1e9
     )
+    quantal: Literal["off", "cleft"] = _p(
+        "off",
+        "synapse",
+        "random factor q (mean 1) on every recurrent excitatory PSP: off, or per spike and synapse from the "
+        "cleft's peak open-receptor counts (E[q^2] = 1.79; docs/cleft.md)",
+    )
     # [drive]
     drive: Literal["poisson", "white_noise", "pulse"] = _p(
         "poisson",
@@ -139,8 +145,12 @@ class Params(BaseModel):
         1e-6, "dopamine", "diffusion coefficient kappa [mm^2/ms] (1e-6: docs/REFERENCES.md §3 scale)", ge=0.0, le=1e3
     )
     tau_da_ms: float = _p(
-        10_000.0, "dopamine", "dopamine decay time constant tau_D [ms] (inf: none; 1e4: docs/REFERENCES.md §3)", gt=0.0,
-        le=float("inf"), allow_inf_nan=True
+        10_000.0,
+        "dopamine",
+        "dopamine decay time constant tau_D [ms] (inf: none; 1e4: docs/REFERENCES.md §3)",
+        gt=0.0,
+        le=float("inf"),
+        allow_inf_nan=True,
     )
     release_tonic: float = _p(
         5e-7, "dopamine", "tonic release per site [uM mm^2/ms] (16 sites, 1 mm^2, tau_D 10 s: 0.08 uM)", ge=0.0, le=1e6
@@ -226,7 +236,8 @@ class Params(BaseModel):
     graph_heavy_every: int = _p(
         20,
         "graph",
-        "clustering and modularity on the first graph record and every n-th after it (NaN in between)",
+        "clustering and modularity on the first graph record and every n-th after it (NaN in between; "
+        "static runs: never, neuroabm analyze computes them from the snapshot)",
         ge=1,
         le=10**9,
     )

@@ -20,6 +20,7 @@ import numba as nb
 import numpy as np
 
 from neuroabm.model.prefetch import prefetch
+from neuroabm.model.quantal import factor_bits, factor_from_bits, spike_stream
 from neuroabm.model.random_streams import (
     bits_to_uniform,
     draw_bits,
@@ -38,6 +39,8 @@ FAR = 8
 NEAR = 3
 #: stored targets per 64-byte cache line (uint16)
 LINE_ITEMS = 32
+#: default key of the quantal draws (unused without a quantal table)
+NO_KEY = np.uint64(0)
 
 
 @nb.njit(parallel=True, cache=True, fastmath=False)
@@ -191,6 +194,9 @@ def deliver_block(
     spk_scale: np.ndarray | None = None,
     first_src: int = 0,
     target_base: np.ndarray | None = None,
+    q_table: np.ndarray | None = None,
+    q_key: np.uint64 = NO_KEY,
+    q_sources: int = 0,
 ) -> None:
     """Scatter the block's spikes into the delay ring, event-driven (only spiking rows are read).
 
@@ -203,8 +209,14 @@ def deliver_block(
     plastic rows, which the STDP kernel delivers in its own pass over them). ``target_base[p]`` is
     added to every stored target of partition ``p`` (partition-relative uint16 storage of wide
     networks, :mod:`neuroabm.model.synapses`); ``None`` means the targets are absolute.
+
+    Quantal variability (:mod:`neuroabm.model.quantal`): with ``q_table`` (float32 factors, mean 1)
+    every synapse of a source below ``q_sources`` (the excitatory neurons) is multiplied by its own
+    factor, drawn from the table by a counter-based stream keyed by (``q_key``, spike step, source,
+    slot in the row). ``None`` compiles the path without it (Brunel's fixed amplitudes).
     """
     n_slots = ring.shape[0]
+    n_neurons = ring.shape[1]
     n_parts = split.shape[1] - 1
     order, srcs, rows, start = _by_slot(spk_neuron, spk_step, chunk_lo, chunk_n, cap, n_slots, delay_steps, indptr)
     for p in nb.prange(n_parts):
@@ -232,6 +244,22 @@ def deliver_block(
                 if spk_scale is not None:
                     f = np.float32(spk_scale[entry])
                     w = w * f
+                if q_table is not None:
+                    if src < q_sources:  # one factor per (spike, synapse): see neuroabm/model/quantal.py
+                        sk = spike_stream(q_key, spk_step[entry], n_neurons, src)
+                        r0 = rows[idx]
+                        z = factor_bits(sk, a - r0)  # one draw per four slots: renewed at slots 0 mod 4
+                        if w == w:
+                            for q in range(a, b):
+                                if (q - r0) & 3 == 0:
+                                    z = factor_bits(sk, q - r0)
+                                row[off + targets[q]] += w * factor_from_bits(q_table, z, q - r0)
+                        else:
+                            for q in range(a, b):
+                                if (q - r0) & 3 == 0:
+                                    z = factor_bits(sk, q - r0)
+                                row[off + targets[q]] += weights[q] * f * factor_from_bits(q_table, z, q - r0)
+                        continue
                 if w == w:  # not NaN: one weight for the whole row
                     for q in range(a, b):
                         row[off + targets[q]] += w

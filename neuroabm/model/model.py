@@ -34,6 +34,7 @@ from neuroabm.model.kernels import (
 )
 from neuroabm.model.layout import n_partitions
 from neuroabm.model.plasticity import PlasticitySystem
+from neuroabm.model.quantal import quantal_table
 from neuroabm.model.random_streams import poisson_table, uniform
 from neuroabm.model.space import place_uniform, spatial_order
 from neuroabm.model.store_builder import build_uniform
@@ -150,6 +151,8 @@ class NeuroModel(mesa.Model):
         self.depression: Depression | None = None
         if p.synapse_model == "depressing":  # one resource per presynaptic neuron: exact, see depression.py
             self.depression = Depression(self.n_neurons, p.u_depress, p.tau_rec_ms, p.dt_ms)
+        # quantal variability: per-(spike, synapse) factors on excitatory rows (neuroabm/model/quantal.py)
+        self.quantal_table: np.ndarray | None = quantal_table() if p.quantal == "cleft" else None
 
     def _setup_drive(self, p: Params) -> None:
         dt, tau = p.dt_ms, p.tau_m_ms
@@ -282,7 +285,7 @@ class NeuroModel(mesa.Model):
                 syn.indptr, syn.split, syn.stored, syn.delivery_weights(), syn.row_weight, self.ring, self.delay_steps,
                 self._spk_scale,
                 self.n_exc if self.plasticity is not None else 0,  # the plastic rows were delivered by on_block
-                syn.target_base,
+                syn.target_base, self.quantal_table, self.key, self.n_exc,
             )  # fmt: skip
         self.k += n_steps
 

@@ -70,13 +70,19 @@ def brunel_input(
     j_mv: float,
     g: float,
     tau_m_ms: float,
+    exc_q2: float = 1.0,
 ) -> tuple[float, float]:
     """Mean and amplitude of the total input in the diffusion approximation (Brunel 2000).
 
     With ``gamma = C_I / C_E`` and ``tau`` in seconds::
 
         mu      = C_E J   tau [nu_ext + nu (1 - g gamma)]
-        sigma^2 = C_E J^2 tau [nu_ext + nu (1 + g^2 gamma)]
+        sigma^2 = C_E J^2 tau [nu_ext + nu (q2 + g^2 gamma)]
+
+    ``q2 = E[q^2]`` (``exc_q2``) is the second moment of a random factor ``q`` with ``E[q] = 1``
+    that scales every recurrent excitatory PSP (quantal variability, :mod:`neuroabm.model.quantal`):
+    the mean is unchanged and the shot-noise variance per excitatory spike becomes ``J^2 E[q^2]``.
+    External inputs keep the fixed amplitude ``J``. ``q2 = 1`` is Brunel's model.
 
     Args:
         nu_hz: Firing rate ``nu`` of the recurrent (excitatory and inhibitory) neurons [Hz]; >= 0.
@@ -86,6 +92,7 @@ def brunel_input(
         j_mv: Excitatory efficacy ``J`` [mV]; > 0. Inhibitory synapses have ``-g J``.
         g: Relative strength of inhibition (dimensionless); >= 0.
         tau_m_ms: Membrane time constant ``tau`` [ms]; > 0.
+        exc_q2: ``E[q^2]`` of the recurrent excitatory amplitude factor (dimensionless); >= 1.
 
     Returns:
         ``(mu_mv, sigma_mv)``: mean input ``mu`` [mV] and noise amplitude ``sigma`` [mV], in the
@@ -103,9 +110,12 @@ def brunel_input(
     j = positive("j_mv", j_mv, "mV")
     g = non_negative("g", g, "(dimensionless)")
     tau_s = positive("tau_m_ms", tau_m_ms, "ms") * 1e-3
+    q2 = positive("exc_q2", exc_q2, "(dimensionless)")
+    if q2 < 1.0:
+        raise ValueError(f"exc_q2 must be >= 1, as E[q^2] >= E[q]^2 = 1 (got {exc_q2!r})")
     gamma = c_i / c_e
     mu = c_e * j * tau_s * (nu_ext + nu * (1.0 - g * gamma))
-    var = c_e * j * j * tau_s * (nu_ext + nu * (1.0 + g * g * gamma))
+    var = c_e * j * j * tau_s * (nu_ext + nu * (q2 + g * g * gamma))
     return mu, math.sqrt(var)
 
 
@@ -119,6 +129,7 @@ def brunel_rate(
     v_th_mv: float = 20.0,
     v_reset_mv: float = 10.0,
     t_ref_ms: float = 2.0,
+    exc_q2: float = 1.0,
 ) -> float:
     """Self-consistent stationary rate of Brunel's (2000) model A network.
 
@@ -146,6 +157,8 @@ def brunel_rate(
         v_th_mv: Firing threshold ``theta`` [mV]; > 0.
         v_reset_mv: Reset potential ``V_r`` [mV]; below ``v_th_mv``.
         t_ref_ms: Absolute refractory period ``t_ref`` [ms]; > 0 (it bounds the rate).
+        exc_q2: ``E[q^2]`` of a mean-1 random factor on every recurrent excitatory PSP
+            (quantal variability; see :func:`brunel_input`); >= 1, 1 = Brunel's model.
 
     Returns:
         The lowest self-consistent firing rate ``nu`` [Hz]. It is 0.0 when ``eta = 0`` (no input,
@@ -161,12 +174,12 @@ def brunel_rate(
     nu_max = 1000.0 / t_ref
 
     def mismatch(nu: float) -> float:
-        mu, sigma = brunel_input(nu, nu_ext, k_exc, k_inh, j_mv, g, tau_m_ms)
+        mu, sigma = brunel_input(nu, nu_ext, k_exc, k_inh, j_mv, g, tau_m_ms, exc_q2)
         return siegert_rate(mu, sigma, tau_m_ms, v_th_mv, v_reset_mv, t_ref) - nu
 
     if eta == 0.0:
         # Validate the remaining arguments, then return the silent fixed point.
-        brunel_input(0.0, 0.0, k_exc, k_inh, j_mv, g, tau_m_ms)
+        brunel_input(0.0, 0.0, k_exc, k_inh, j_mv, g, tau_m_ms, exc_q2)
         return 0.0
     f_prev = mismatch(0.0)
     if f_prev <= 0.0:
