@@ -25,6 +25,7 @@ from neuroabm.model.agents import Neuron, NeuronType
 from neuroabm.model.connectivity import all_to_all_sources, draw_sources
 from neuroabm.model.depression import Depression
 from neuroabm.model.dopamine.system import DopamineSystem
+from neuroabm.model.kernel_call import KernelCall
 from neuroabm.model.kernels import (
     deliver_block,
     deliver_block_serial,
@@ -95,6 +96,7 @@ class NeuroModel(mesa.Model):
             self.dopamine.after_step.append(self.plasticity.after_field_step)
         self._setup_recording(p)
         self.thread_policy = ThreadPolicy(p.threads, self.n_neurons)
+        self._bind_kernels(p)
 
     # ----------------------------------------------------------------------------------- setup
     def _setup_time(self, p: Params) -> None:
@@ -241,22 +243,13 @@ class NeuroModel(mesa.Model):
                 self._collect_metrics()
 
     def _advance_block(self, n_steps: int) -> None:
-        p = self.params
         if self.pulse_steps:
             self._inject_pulses(n_steps)
         if self.quiet_skip and self.k > self._busy_until:
             self.k += n_steps
             return
         serial = self.thread_policy.serial
-        (integrate_block_serial if serial else integrate_block)(
-            self.v, self.refr, self.ring, self.k, n_steps,
-            self.decay, self.drift, self.noise_sd if self.noise_sd > 0 else None,
-            p.v_th_mv, p.v_reset_mv, p.reset == "subtract", self.ref_steps,
-            p.j_mv, self.poisson_upper if self.poisson_on else None, self.poisson_guide,
-            *(self.dopamine.bias() if self.dopamine is not None else (None, 0.0)), self.key,
-            self.chunk_lo, self.spikes_per_block, self._spk_neuron, self._spk_step, self._chunk_n,
-            self.spike_count, self.last_spike_step, self.isi_sum, self.isi_sq,
-        )  # fmt: skip
+        self._integrate(serial, self.k, n_steps)
         rec = self.recorder
         rec.ensure_room(self._spk_neuron.shape[0])
         start = rec.pos
@@ -280,13 +273,9 @@ class NeuroModel(mesa.Model):
                     self._spk_neuron, self._spk_step, self.chunk_lo, self._chunk_n, self.spikes_per_block,
                     self._spk_scale,
                 )  # fmt: skip
-            (deliver_block_serial if serial else deliver_block)(
-                self._spk_neuron, self._spk_step, self.chunk_lo, self._chunk_n, self.spikes_per_block,
-                syn.indptr, syn.split, syn.stored, syn.delivery_weights(), syn.row_weight, self.ring, self.delay_steps,
-                self._spk_scale,
-                self.n_exc if self.plasticity is not None else 0,  # the plastic rows were delivered by on_block
-                syn.target_base, self.quantal_table, self.key, self.n_exc,
-            )  # fmt: skip
+            self._deliver(
+                serial, syn.indptr, syn.split, syn.stored, syn.delivery_weights(), syn.row_weight, syn.target_base
+            )  # names bound in _bind_kernels
         self.k += n_steps
 
     def _inject_pulses(self, n_steps: int) -> None:
@@ -301,6 +290,32 @@ class NeuroModel(mesa.Model):
     def _collect_metrics(self) -> None:
         self.window_rates.update(self)
         self.datacollector.collect(self)
+
+    def _bind_kernels(self, p: Params) -> None:
+        """The neuron and delivery kernels with their arguments bound by name (:mod:`~neuroabm.model.kernel_call`).
+
+        Bound here: what stays the same object for the model's life (state arrays, updated in
+        place) or the same value. Given per block: the step range and the synapse store's arrays
+        (structural plasticity may replace them).
+        """
+        bias, bias_scale = self.dopamine.bias() if self.dopamine is not None else (None, 0.0)
+        self._integrate = KernelCall(
+            integrate_block, integrate_block_serial,
+            v=self.v, refr=self.refr, ring=self.ring, decay=self.decay, drift=self.drift,
+            noise_sd=self.noise_sd if self.noise_sd > 0 else None, v_th=p.v_th_mv, v_reset=p.v_reset_mv,
+            reset_subtract=p.reset == "subtract", n_ref=self.ref_steps, j_ext=p.j_mv,
+            upper=self.poisson_upper if self.poisson_on else None, guide=self.poisson_guide,
+            bias=bias, bias_scale=bias_scale, key=self.key, chunk_lo=self.chunk_lo, cap=self.spikes_per_block,
+            spk_neuron=self._spk_neuron, spk_step=self._spk_step, chunk_n=self._chunk_n,
+            spike_count=self.spike_count, last_spike=self.last_spike_step, isi_sum=self.isi_sum, isi_sq=self.isi_sq,
+        ).positional("k0", "n_steps")  # fmt: skip
+        self._deliver = KernelCall(
+            deliver_block, deliver_block_serial,
+            spk_neuron=self._spk_neuron, spk_step=self._spk_step, chunk_lo=self.chunk_lo, chunk_n=self._chunk_n,
+            cap=self.spikes_per_block, ring=self.ring, delay_steps=self.delay_steps, spk_scale=self._spk_scale,
+            first_src=self.n_exc if self.plasticity is not None else 0,  # the plastic rows: delivered by on_block
+            q_table=self.quantal_table, q_key=self.key, q_sources=self.n_exc,
+        ).positional("indptr", "split", "targets", "weights", "row_weight", "target_base")  # fmt: skip
 
     # ---------------------------------------------------------------------------------- access
     @property
