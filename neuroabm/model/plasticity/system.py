@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa.time import Priority, Schedule
 
+from neuroabm.model.kernel_call import KernelCall
 from neuroabm.model.plasticity.scaling import SynapticScaling
 from neuroabm.model.plasticity.stdp import (
     DA_DEV,
@@ -102,6 +103,18 @@ class PlasticitySystem:
         self._first = np.full(n, -1, np.int64)
         self._elig_scratch: np.ndarray | None = None
         self.t_tr = self.t_ref = self.t0 = self.t_flush = 0.0
+        # the kernels with their arguments bound by name (KernelCall); per call: the spikes, the store
+        # (structural plasticity edits it), the eligibility and the reference times
+        self._stdp_block = KernelCall(
+            stdp_block, dt=model.dt_ms, n_exc=model.n_exc, x_ref=self.x_ref, nstate=self.nstate, t_last=self.t_last,
+            first=self._first, hist=self.hist, hist_n=self.hist_n, tau_plus=p.tau_plus_ms, tau_minus=p.tau_minus_ms,
+            tau_c=p.tau_c_ms, a_plus=p.a_plus, a_minus=p.a_minus, eta=p.eta_da, w_max=p.w_max_mv, ring=model.ring,
+            delay_steps=model.delay_steps,
+        )  # fmt: skip
+        self._flush = KernelCall(
+            flush, n_exc=model.n_exc, x_ref=self.x_ref, t_last=self.t_last, hist=self.hist, hist_n=self.hist_n,
+            nstate=self.nstate, tau_c=p.tau_c_ms, a_plus=p.a_plus, eta=p.eta_da, w_max=p.w_max_mv,
+        )  # fmt: skip
         self.n_flushes = 0
         self.wall_s = 0.0
         self.scaling = SynapticScaling(model) if p.scaling_tau_ms > 0 else None
@@ -136,12 +149,10 @@ class PlasticitySystem:
             self.sweep(t_start)
         elif (t_end - self.t_tr) / tau_min > _TRACE_REBASE:
             self.rebase_traces(t_start)
-        stdp_block(
-            steps, neurons, model.dt_ms, model.n_exc, syn.bounds, syn.indptr, syn.split, syn.targets, syn.weights,
-            self.elig, self.x_ref, self.nstate, self.t_last, self._first, self.hist, self.hist_n,
-            self.t_tr, self.t_ref, self.t0,
-            self.t_flush, p.tau_plus_ms, p.tau_minus_ms, p.tau_c_ms, p.a_plus, p.a_minus, p.eta_da, p.w_max_mv,
-            model.ring, model.delay_steps,
+        self._stdp_block(
+            steps=steps, neurons=neurons, bounds=syn.bounds, indptr=syn.indptr, split=syn.split,
+            targets=syn.targets, weights=syn.weights, elig=self.elig, t_tr=self.t_tr, t_ref=self.t_ref, t0=self.t0,
+            t_flush=self.t_flush,
         )  # fmt: skip
 
     def on_field_step(self, t_ms: float, refresh: bool = False) -> None:
@@ -182,10 +193,9 @@ class PlasticitySystem:
         t = float(model.time) if t is None else t
         tau = p.tau_c_ms
         syn = model.synapses
-        flush(
-            syn.indptr, syn.split, syn.targets, syn.weights, self.elig, model.n_exc, self.x_ref,
-            self.t_last, self.hist, self.hist_n, self.nstate, t, self.t_ref, self.t0, self.t_flush, tau, p.a_plus,
-            p.eta_da, p.w_max_mv,
+        self._flush(
+            indptr=syn.indptr, split=syn.split, targets=syn.targets, weights=syn.weights, elig=self.elig,
+            t=t, t_ref=self.t_ref, t0=self.t0, t_flush=self.t_flush,
         )  # fmt: skip
         self.hist_n[:] = 0
         self.nstate[:, _TIMES] = -np.inf
@@ -213,17 +223,16 @@ class PlasticitySystem:
     # ------------------------------------------------------------------------------ access
     def _flushed_copies(self) -> tuple[np.ndarray, np.ndarray]:
         """``(weights, eligibility)`` as a flush now would leave them, computed on copies (no side effect)."""
-        model, p = self.model, self.model.params
+        model = self.model
         syn = model.synapses
         weights = syn.weights.copy()
         if self._elig_scratch is None or self._elig_scratch.shape != self.elig.shape:
             self._elig_scratch = np.empty_like(self.elig)  # reused: a fresh 4 B/synapse array costs page faults
         elig = self._elig_scratch
         np.copyto(elig, self.elig)
-        flush(
-            syn.indptr, syn.split, syn.targets, weights, elig, model.n_exc, self.x_ref, self.t_last,
-            self.hist, self.hist_n, self.nstate, float(model.time), self.t_ref, self.t0, self.t_flush, p.tau_c_ms,
-            p.a_plus, p.eta_da, p.w_max_mv,
+        self._flush(
+            indptr=syn.indptr, split=syn.split, targets=syn.targets, weights=weights, elig=elig,
+            t=float(model.time), t_ref=self.t_ref, t0=self.t0, t_flush=self.t_flush,
         )  # fmt: skip
         return weights, elig
 
