@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +21,11 @@ from neuroabm.config.params import Params
 from neuroabm.config.toml_io import write_config
 from neuroabm.exports.atomic import atomic_path
 from neuroabm.exports.run_folder import discard, estimate_output_bytes, publish, stage
-from neuroabm.exports.tables import write_json, write_metrics, write_neurons, write_parquet
+from neuroabm.exports.tables import write_json, write_metrics, write_neurons
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
+    from neuroabm.model.subsystem import Subsystem
 
 #: progress-bar refresh interval [ms of biology]
 PROGRESS_EVERY_MS = 50
@@ -64,20 +65,23 @@ def run_to_directory(
     progress: bool = True,
     force: bool = False,
     on_build: Callable[[], None] | None = None,
+    extra: Sequence[Callable[[NeuroModel], Subsystem]] = (),
 ) -> dict[str, Any]:
     """Build and run a model from validated ``params`` and write the run folder; return the summary.
 
     The folder is checked (empty unless ``force``, writable, enough free space) before anything is
     built, filled as a hidden staging folder and moved into place only when complete
     (:mod:`neuroabm.exports.run_folder`); on any error or interruption the staging folder is removed.
-    ``on_build`` is called once the folder is ready, just before the (silent) build.
+    ``on_build`` is called once the folder is ready, just before the (silent) build. ``extra``
+    builds more subsystems (:mod:`neuroabm.model.subsystem`) from the new model, which are attached
+    after the model's own: their outputs and summary fields land in the run folder like the rest.
     """
     n = params.n_exc + params.n_inh
     staging = stage(out_dir, force=force, need_bytes=estimate_output_bytes(n, params.duration_ms))
     try:
         if on_build is not None:
             on_build()
-        summary = _write_run(params, staging, progress)
+        summary = _write_run(params, staging, progress, extra)
         publish(staging, out_dir)
     except BaseException:
         discard(staging)
@@ -85,35 +89,29 @@ def run_to_directory(
     return summary
 
 
-def _write_run(params: Params, out: Path, progress: bool) -> dict[str, Any]:
+def _write_run(
+    params: Params, out: Path, progress: bool, extra: Sequence[Callable[[NeuroModel], Subsystem]] = ()
+) -> dict[str, Any]:  # fmt: skip
     """Build, run and write every output into ``out`` (the staging folder)."""
     from neuroabm.model.model import NeuroModel
     from neuroabm.report.figure import write_report
 
     t0 = time.perf_counter()
     model = NeuroModel(**params.model_dump())
+    for make in extra:
+        model.attach(make(model))
     build_s = time.perf_counter() - t0
     write_config(model.params, out / "config.toml")
     write_neurons(model, out / "neurons.parquet")
-    if model.graph_recorder is not None:
-        model.graph_recorder.snapshot_dir = out / "snapshots"
-        model.graph_recorder.snapshot_dir.mkdir(exist_ok=True)
-        model.graph_recorder.snapshot()  # the initial state (the final one is written at the end)
+    for part in model.subsystems:  # e.g. the graph recorder writes the initial snapshot
+        part.prepare(out)
     with atomic_path(out / "spikes.parquet") as tmp:
         model.recorder.stream_to(tmp)
         wall_s = progress_loop(model, enabled=progress)
         model.recorder.close()
     write_metrics(model, out / "metrics.parquet")
-    if model.voltage_recorder is not None:
-        model.voltage_recorder.write_npz(out / "voltages.npz")
-    if model.da_recorder is not None:
-        model.da_recorder.write_npz(out / "field.npz")
-        write_parquet(model.da_recorder.sites_frame(), out / "sites.parquet")
-    if model.graph_recorder is not None:
-        write_parquet(model.graph_recorder.frame(), out / "graph_metrics.parquet")
-        model.graph_recorder.snapshot()  # the final state (rewritten if a periodic one fell on it)
-    if model.criticality_recorder is not None:
-        write_parquet(model.criticality_recorder.frame(), out / "criticality.parquet")
+    for part in model.subsystems:  # voltages.npz, field.npz, graph_metrics.parquet, criticality.parquet, ...
+        part.write(out)
     summary = summarize(model, wall_s=wall_s, build_s=build_s)
     write_json(summary, out / "summary.json")
     write_report(model, out / "report.png")

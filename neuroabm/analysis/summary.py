@@ -75,23 +75,6 @@ def summarize(model: NeuroModel, wall_s: float, build_s: float) -> dict[str, Any
         "realtime_factor": wall_s / sim_s if sim_s else float("nan"),
         "events_per_s": events / wall_s if wall_s > 0 else float("nan"),
     }
-    if model.dopamine is not None:
-        out.update(dopamine_summary(model))
+    for part in model.subsystems:  # each attached part adds its own fields (the dopamine system's state, ...)
+        out.update(part.summary())
     return out
-
-
-def dopamine_summary(model: NeuroModel) -> dict[str, Any]:
-    """Final state of the dopamine system: concentrations, release, rewards."""
-    system = model.dopamine
-    sites = system.sites
-    return {
-        "n_sites": int(sites.n_sites),
-        "da_mean_um": float(system.field.values.mean()),
-        "da_max_um": float(system.field.values.max()),
-        "da_total_released": float(system.total_released),
-        "site_release_mean": float(sites.release.mean()) if sites.n_sites else float("nan"),
-        "site_rate_estimate_mean_hz": float(sites.rate_hz.mean()) if sites.n_sites else float("nan"),
-        "n_rewards": len(system.rewards.delivered_ms),
-        "reward_times_ms": list(system.rewards.delivered_ms),
-        "pair_events_ms": list(system.rewards.pair_events_ms),
-    }

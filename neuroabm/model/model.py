@@ -12,7 +12,8 @@ the same millisecond.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import mesa
 import networkx as nx
@@ -39,6 +40,7 @@ from neuroabm.model.quantal import quantal_table
 from neuroabm.model.random_streams import poisson_table, uniform
 from neuroabm.model.space import place_uniform, spatial_order
 from neuroabm.model.store_builder import build_uniform
+from neuroabm.model.subsystem import Subsystem
 from neuroabm.model.synapses import Synapses
 from neuroabm.model.threads import ThreadPolicy, pool_size
 from neuroabm.recorders.criticality import CriticalityRecorder
@@ -47,6 +49,8 @@ from neuroabm.recorders.graph import GraphRecorder, tracks_graph
 from neuroabm.recorders.metrics import WindowRates, make_datacollector
 from neuroabm.recorders.spikes import SpikeRecorder
 from neuroabm.recorders.voltage import VoltageRecorder, select_neurons
+
+S = TypeVar("S", bound=Subsystem)
 
 #: neurons per integration chunk (fixed, so results do not depend on the thread count)
 CHUNK_NEURONS = 256
@@ -90,8 +94,11 @@ class NeuroModel(mesa.Model):
         self._setup_neurons(p)
         self._setup_synapses(p)
         self._setup_drive(p)
-        self.dopamine: DopamineSystem | None = DopamineSystem(self) if p.dopamine else None
-        self.plasticity: PlasticitySystem | None = PlasticitySystem(self) if p.plasticity else None
+        #: the attached parts, in order (:mod:`neuroabm.model.subsystem`); the block loop calls the hooks
+        self.subsystems: list[Subsystem] = []
+        self._block_hooks: list[Callable[[np.ndarray, np.ndarray], None]] = []
+        self.dopamine: DopamineSystem | None = self.attach(DopamineSystem(self)) if p.dopamine else None
+        self.plasticity: PlasticitySystem | None = self.attach(PlasticitySystem(self)) if p.plasticity else None
         if self.plasticity is not None:
             self.dopamine.after_step.append(self.plasticity.after_field_step)
         self._setup_recording(p)
@@ -207,19 +214,34 @@ class NeuroModel(mesa.Model):
         if v_ids.size:  # samples at t = 0, record_v_dt_ms, ...; blocks end on sample steps (see step)
             every = round(p.record_v_dt_ms / p.dt_ms)
             capacity = round(p.duration_ms / p.dt_ms) // every + 1
-            self.voltage_recorder = VoltageRecorder(v_ids, every, p.dt_ms, capacity)
+            self.voltage_recorder = self.attach(VoltageRecorder(v_ids, every, p.dt_ms, capacity))
             self.voltage_recorder.sample(self.k, self.v)
         if self.dopamine is not None:
             self.dopamine.attach(self.recorder)
         self.spike_totals = np.zeros(2, np.int64)  # [excitatory, inhibitory]
         self.window_rates = WindowRates()
         self.datacollector = make_datacollector(dopamine=p.dopamine)
-        self.da_recorder = DopamineRecorder(self) if p.dopamine else None
+        self.da_recorder = self.attach(DopamineRecorder(self)) if p.dopamine else None
         tracked = tracks_graph(p.plasticity, self.synapses.n_synapses)
-        self.graph_recorder = GraphRecorder(self) if tracked else None
-        self.criticality_recorder = CriticalityRecorder(self) if p.criticality_period_ms > 0 else None
+        self.graph_recorder = self.attach(GraphRecorder(self)) if tracked else None
+        critical = p.criticality_period_ms > 0
+        self.criticality_recorder = self.attach(CriticalityRecorder(self)) if critical else None
         period = float(p.metrics_period_ms)
         self.schedule_recurring(self._collect_metrics, Schedule(interval=period, start=period), Priority.LOW)
+
+    def attach(self, subsystem: S) -> S:
+        """Plug ``subsystem`` in (:mod:`neuroabm.model.subsystem`): its block hook, outputs and summary.
+
+        Returns it, so ``self.part = self.attach(Part(self))`` reads as one line.
+        """
+        self.subsystems.append(subsystem)
+        if type(subsystem).has_block_hook():
+            self._block_hooks.append(subsystem.on_block)
+        return subsystem
+
+    def subsystem(self, name: str) -> Subsystem | None:
+        """The attached subsystem called ``name`` (None if there is none)."""
+        return next((s for s in self.subsystems if s.name == name), None)
 
     # ------------------------------------------------------------------------------- dynamics
     def step(self) -> None:
@@ -258,11 +280,9 @@ class NeuroModel(mesa.Model):
             rec.step, rec.neuron, start,
         )  # fmt: skip
         n_new = rec.pos - start
-        if n_new and self.dopamine is not None and self.dopamine.rewards.pair is not None:
-            self.dopamine.rewards.observe_spikes(rec.step[start : rec.pos], rec.neuron[start : rec.pos])
-        if n_new and self.plasticity is not None:
-            self.plasticity.on_block(rec.step[start : rec.pos], rec.neuron[start : rec.pos])
         if n_new:
+            for hook in self._block_hooks:  # e.g. contingent rewards, then STDP (which delivers its rows)
+                hook(rec.step[start : rec.pos], rec.neuron[start : rec.pos])
             self._busy_until = max(self._busy_until, self.k + n_steps - 1 + self.delay_steps)
             n_e = int(np.count_nonzero(rec.neuron[start : rec.pos] < self.n_exc))
             self.spike_totals[0] += n_e

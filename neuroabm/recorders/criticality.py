@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,6 +41,8 @@ from mesa.time import Priority, Schedule
 from neuroabm.analysis.avalanches import analyze_avalanches, mean_interevent_interval_ms
 from neuroabm.analysis.branching import branching_ratio_conventional, branching_ratio_mr
 from neuroabm.config.params import CRITICALITY_MR_LAGS
+from neuroabm.exports.tables import write_parquet
+from neuroabm.model.subsystem import Subsystem
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
@@ -138,7 +141,7 @@ def branching_columns(counts: np.ndarray, mr_bin_ms: float, k_max: int = CRITICA
     return out
 
 
-class CriticalityRecorder:
+class CriticalityRecorder(Subsystem):
     """Avalanche and branching-ratio analysis of every window (see the module docstring).
 
     Attributes:
@@ -147,6 +150,8 @@ class CriticalityRecorder:
         wall_s: time spent in the analysis [s].
 
     """
+
+    name = "criticality"
 
     def __init__(self, model: NeuroModel) -> None:
         p = model.params
@@ -177,6 +182,11 @@ class CriticalityRecorder:
             rec.before_flush.append(self._before_flush)
             every = float(self.period_ms)
             model.schedule_recurring(self.record, Schedule(interval=every, start=every), Priority.LOW)
+
+    def write(self, folder: Path) -> list[Path]:
+        """``criticality.parquet``: one row per window."""
+        write_parquet(self.frame(), folder / "criticality.parquet")
+        return [folder / "criticality.parquet"]
 
     def _take(self) -> None:
         """Read the spikes buffered since the last read; the next read starts at the buffer's end."""

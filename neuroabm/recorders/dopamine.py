@@ -16,13 +16,17 @@ import pandas as pd
 from mesa.time import Priority, Schedule
 
 from neuroabm.exports.atomic import atomic_path
+from neuroabm.exports.tables import write_parquet
+from neuroabm.model.subsystem import Subsystem
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
 
 
-class DopamineRecorder:
+class DopamineRecorder(Subsystem):
     """Snapshots of the field and of the sites at a fixed interval."""
+
+    name = "dopamine_recorder"
 
     def __init__(self, model: NeuroModel) -> None:
         self.model = model
@@ -57,6 +61,12 @@ class DopamineRecorder:
                 "dopamine_um": np.concatenate(self.site_da) if k else np.empty(0),
             }
         )
+
+    def write(self, folder: Path) -> list[Path]:
+        """``field.npz`` (the snapshots) and ``sites.parquet`` (one row per snapshot and site)."""
+        self.write_npz(folder / "field.npz")
+        write_parquet(self.sites_frame(), folder / "sites.parquet")
+        return [folder / "field.npz", folder / "sites.parquet"]
 
     def write_npz(self, path: str | Path) -> None:
         """Write the snapshots to a compressed ``.npz`` atomically."""

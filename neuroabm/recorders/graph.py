@@ -53,7 +53,9 @@ from mesa.time import Priority, Schedule
 from neuroabm.analysis.graph_metrics import basic_metrics
 from neuroabm.analysis.spatial_metrics import catchment_labels, nearest_site_distance, strengths
 from neuroabm.exports.graph import graph_tables, write_graph
+from neuroabm.exports.tables import write_parquet
 from neuroabm.model.memory import STATIC_MAX_SYNAPSES
+from neuroabm.model.subsystem import Subsystem
 from neuroabm.recorders.structure_row import (
     DYNAMIC_COLUMNS,
     HEAVY_SPATIAL_COLUMNS,
@@ -86,8 +88,10 @@ def snapshot_stem(folder: Path, t_ms: float) -> Path:
     return folder / f"t_{t_ms:012.0f}ms"
 
 
-class GraphRecorder:
+class GraphRecorder(Subsystem):
     """Graph metrics and snapshots of a model over time."""
+
+    name = "graph"
 
     def __init__(self, model: NeuroModel) -> None:
         p = model.params
@@ -138,6 +142,17 @@ class GraphRecorder:
         if p.snapshot_period_ms > 0:
             every = float(p.snapshot_period_ms)
             model.schedule_recurring(self.snapshot, Schedule(interval=every, start=every), Priority.LOW)
+
+    def prepare(self, folder: Path) -> None:
+        """Snapshots go into ``folder/snapshots``; the initial one is written now."""
+        self.snapshot_dir = folder / "snapshots"
+        self.snapshot_dir.mkdir(exist_ok=True)
+        self.snapshot()
+
+    def write(self, folder: Path) -> list[Path]:
+        """``graph_metrics.parquet`` and the final snapshot (rewritten if a periodic one fell on it)."""
+        write_parquet(self.frame(), folder / "graph_metrics.parquet")
+        return [folder / "graph_metrics.parquet", *self.snapshot()]
 
     def weight_counts(self) -> np.ndarray:
         """Histogram of the plastic (excitatory) weights now, over [0, w_max_mv]."""

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neuroabm.exports.atomic import atomic_path
+from neuroabm.model.subsystem import Subsystem
 
 __all__ = ["VoltageRecorder", "select_neurons"]
 
@@ -55,7 +56,7 @@ def select_neurons(record_v: int | list[int], n_neurons: int) -> np.ndarray:
     return ids
 
 
-class VoltageRecorder:
+class VoltageRecorder(Subsystem):
     """Samples ``v[neuron_ids]`` every ``every_steps`` integration steps.
 
     Args:
@@ -70,6 +71,8 @@ class VoltageRecorder:
         n_samples: Samples taken so far.
 
     """
+
+    name = "voltages"
 
     def __init__(self, neuron_ids: npt.ArrayLike, every_steps: int, dt_ms: float, capacity: int = 1) -> None:
         if every_steps < 1:
@@ -106,6 +109,11 @@ class VoltageRecorder:
         """
         n = self.n_samples
         return self._step[:n] * self.dt_ms, self.neuron_ids, self._v[:n]
+
+    def write(self, folder: Path) -> list[Path]:
+        """``voltages.npz`` in the run folder."""
+        self.write_npz(folder / "voltages.npz")
+        return [folder / "voltages.npz"]
 
     def write_npz(self, path: str | Path) -> None:
         """Write ``t_ms``, ``neuron`` and ``v_mv`` (float32) to a compressed ``.npz`` atomically."""

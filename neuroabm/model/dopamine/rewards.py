@@ -22,11 +22,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from mesa.time import Priority, Schedule
 
+from neuroabm.model.subsystem import Subsystem
+
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
 
 
-class RewardSchedule:
+class RewardSchedule(Subsystem):
     """Schedules reward events on the model's event list and remembers when they were delivered.
 
     Args:
@@ -34,6 +36,8 @@ class RewardSchedule:
         deliver: called with no argument to release one reward.
 
     """
+
+    name = "rewards"
 
     def __init__(self, model: NeuroModel, deliver: Callable[[], None]) -> None:
         p = model.params
@@ -56,6 +60,10 @@ class RewardSchedule:
     def _fire(self) -> None:
         self.delivered_ms.append(float(self.model.time))
         self._deliver()
+
+    def on_block(self, steps: np.ndarray, neurons: np.ndarray) -> None:
+        """The block loop's hook (attached only with a ``reward_pair``): :meth:`observe_spikes`."""
+        self.observe_spikes(steps, neurons)
 
     def observe_spikes(self, steps: np.ndarray, neurons: np.ndarray) -> None:
         """Check a block of spikes for the rewarded pair (A then B within the window)."""

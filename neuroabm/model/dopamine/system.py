@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from mesa.time import Priority, Schedule
@@ -31,6 +31,7 @@ from mesa.time import Priority, Schedule
 from neuroabm.model.dopamine.field import DopamineField
 from neuroabm.model.dopamine.rewards import RewardSchedule
 from neuroabm.model.dopamine.sites import ReleaseSite, SiteArrays, catchment_matrix, site_positions
+from neuroabm.model.subsystem import Subsystem
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
@@ -54,8 +55,10 @@ def shuffled_positions(xy_mm: np.ndarray, seed: int) -> np.ndarray:
     return out
 
 
-class DopamineSystem:
+class DopamineSystem(Subsystem):
     """Owns the field, the site arrays and the reward schedule of one model."""
+
+    name = "dopamine"
 
     def __init__(self, model: NeuroModel) -> None:
         p = model.params
@@ -91,6 +94,8 @@ class DopamineSystem:
         self.wall_s = 0.0  # time spent in field steps [s], for benchmarks and the run summary
         self.n_steps = 0
         self.rewards = RewardSchedule(model, self.deliver_reward)
+        if self.rewards.pair is not None:  # contingent rewards watch every block's spikes
+            model.attach(self.rewards)
         self._seen = 0  # recorder buffer position up to which spikes have been counted
         #: called with no argument at the end of each field step, once ``da_local`` is new
         self.after_step: list[Callable[[], None]] = []
@@ -119,6 +124,22 @@ class DopamineSystem:
             hook()
         self.wall_s += time.perf_counter() - t0
         self.n_steps += 1
+
+    def summary(self) -> dict[str, Any]:
+        """Final state: concentrations [uM], release, rewards."""
+        sites = self.sites
+        values = self.field.values
+        return {
+            "n_sites": int(sites.n_sites),
+            "da_mean_um": float(values.mean()),
+            "da_max_um": float(values.max()),
+            "da_total_released": float(self.total_released),
+            "site_release_mean": float(sites.release.mean()) if sites.n_sites else float("nan"),
+            "site_rate_estimate_mean_hz": float(sites.rate_hz.mean()) if sites.n_sites else float("nan"),
+            "n_rewards": len(self.rewards.delivered_ms),
+            "reward_times_ms": list(self.rewards.delivered_ms),
+            "pair_events_ms": list(self.rewards.pair_events_ms),
+        }
 
     def attach(self, recorder: SpikeRecorder) -> None:
         """Read spikes from ``recorder`` (the model's, made after this system)."""

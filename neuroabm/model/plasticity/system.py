@@ -46,6 +46,7 @@ from neuroabm.model.plasticity.stdp import (
     stdp_block,
 )
 from neuroabm.model.plasticity.structural import StructuralPlasticity
+from neuroabm.model.subsystem import Subsystem
 
 if TYPE_CHECKING:
     from neuroabm.model.model import NeuroModel
@@ -71,8 +72,10 @@ def _cache_aligned(shape: tuple[int, int]) -> np.ndarray:
     return raw[offset : offset + size].reshape(shape)
 
 
-class PlasticitySystem:
+class PlasticitySystem(Subsystem):
     """Owns the STDP state of one model (three-factor rule, Izhikevich 2007)."""
+
+    name = "plasticity"
 
     def __init__(self, model: NeuroModel) -> None:
         p = model.params
