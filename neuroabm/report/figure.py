@@ -31,7 +31,44 @@ from neuroabm.report.structure_panels import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from neuroabm.model.model import NeuroModel
+
+#: rows drawn by a subsystem: ``name -> (rows, draw(axes_rows, model))``; an attached part with no
+#: entry draws nothing. The report asks the model which parts it has, never which flags are set.
+Rows = tuple[int, "Callable[[np.ndarray, NeuroModel], None]"]
+
+
+def _dopamine_rows(axes: np.ndarray, model: NeuroModel) -> None:
+    plot_field(axes[0, 0], model)
+    plot_release(axes[0, 1], model)
+
+
+def _structure_rows(axes: np.ndarray, model: NeuroModel) -> None:
+    """Every field or map once: the dopamine field is in the dopamine row above."""
+    plot_communities(axes[0, 0], model)
+    plot_in_strength(axes[0, 1], model)
+    plot_degrees(axes[1, 0], model)
+    plot_weights(axes[1, 1], model)
+    plot_structure_over_time(axes[2, 0], model)
+    plot_graph_metrics(axes[2, 1], model)
+    plot_strong_edges(axes[3, 0], axes[3, 1], model)
+
+
+def subsystem_rows(model: NeuroModel) -> list[Rows]:
+    """The report rows of the model's attached parts, in attach order.
+
+    The dopamine system draws its field and release; the graph recorder draws the structure when
+    the structure can change (with plasticity; a static network's structure is in ``analyze``).
+    """
+    rows: list[Rows] = []
+    for part in model.subsystems:
+        if part.name == "dopamine":
+            rows.append((1, _dopamine_rows))
+        elif part.name == "graph" and model.plasticity is not None:
+            rows.append((4, _structure_rows))
+    return rows
 
 EXC_COLOR, INH_COLOR = "#c0392b", "#2e6db4"
 #: neurons shown in the raster, and the time window it covers [ms]
@@ -79,8 +116,8 @@ def plot_report(model: NeuroModel) -> plt.Figure:
     """Build the run report figure."""
     p = model.params
     t, nr = model.spikes()
-    structure = model.graph_recorder is not None and model.plasticity is not None
-    rows = 2 + (model.dopamine is not None) + 4 * structure
+    extra = subsystem_rows(model)
+    rows = 2 + sum(n for n, _ in extra)
     fig, axes = plt.subplots(rows, 2, figsize=(12, 4 * rows), constrained_layout=True)
     ax_r, ax_p, ax_h, ax_s = axes[0, 0], axes[1, 0], axes[0, 1], axes[1, 1]
 
@@ -115,18 +152,10 @@ def plot_report(model: NeuroModel) -> plt.Figure:
     ax_s.set(xlim=(0, p.side_mm), ylim=(0, p.side_mm), aspect="equal", xlabel="x [mm]", ylabel="y [mm]",
              title=f"Neurons on the {p.side_mm:g} mm torus")  # fmt: skip
     ax_s.legend(loc="upper right", markerscale=3, framealpha=0.9)
-    if model.dopamine is not None:
-        plot_field(axes[2, 0], model)
-        plot_release(axes[2, 1], model)
-    if structure:  # every field or map once: the field is in the dopamine row above
-        r = 2 + (model.dopamine is not None)
-        plot_communities(axes[r, 0], model)
-        plot_in_strength(axes[r, 1], model)
-        plot_degrees(axes[r + 1, 0], model)
-        plot_weights(axes[r + 1, 1], model)
-        plot_structure_over_time(axes[r + 2, 0], model)
-        plot_graph_metrics(axes[r + 2, 1], model)
-        plot_strong_edges(axes[r + 3, 0], axes[r + 3, 1], model)
+    r = 2
+    for n, draw in extra:
+        draw(axes[r : r + n], model)
+        r += n
     fig.suptitle(
         f"N = {model.n_neurons}, g = {p.g:g}, eta = {p.eta:g}, J = {p.j_mv:g} mV, D = {p.delay_ms:g} ms, "
         f"seed = {p.seed}",
