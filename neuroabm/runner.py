@@ -66,6 +66,7 @@ def run_to_directory(
     force: bool = False,
     on_build: Callable[[], None] | None = None,
     extra: Sequence[Callable[[NeuroModel], Subsystem]] = (),
+    bulk: bool = True,
 ) -> dict[str, Any]:
     """Build and run a model from validated ``params`` and write the run folder; return the summary.
 
@@ -75,13 +76,15 @@ def run_to_directory(
     ``on_build`` is called once the folder is ready, just before the (silent) build. ``extra``
     builds more subsystems (:mod:`neuroabm.model.subsystem`) from the new model, which are attached
     after the model's own: their outputs and summary fields land in the run folder like the rest.
+    ``bulk = False`` leaves out what a sweep point does not need: ``report.png`` (about 1.5 s of
+    drawing) and the graph snapshots (edge tables); every table and the summary are written.
     """
     n = params.n_exc + params.n_inh
     staging = stage(out_dir, force=force, need_bytes=estimate_output_bytes(n, params.duration_ms))
     try:
         if on_build is not None:
             on_build()
-        summary = _write_run(params, staging, progress, extra)
+        summary = _write_run(params, staging, progress, extra, bulk)
         publish(staging, out_dir)
     except BaseException:
         discard(staging)
@@ -90,7 +93,8 @@ def run_to_directory(
 
 
 def _write_run(
-    params: Params, out: Path, progress: bool, extra: Sequence[Callable[[NeuroModel], Subsystem]] = ()
+    params: Params, out: Path, progress: bool, extra: Sequence[Callable[[NeuroModel], Subsystem]] = (),
+    bulk: bool = True,
 ) -> dict[str, Any]:  # fmt: skip
     """Build, run and write every output into ``out`` (the staging folder)."""
     from neuroabm.model.model import NeuroModel
@@ -103,7 +107,7 @@ def _write_run(
     build_s = time.perf_counter() - t0
     write_config(model.params, out / "config.toml")
     write_neurons(model, out / "neurons.parquet")
-    for part in model.subsystems:  # e.g. the graph recorder writes the initial snapshot
+    for part in model.subsystems if bulk else ():  # outputs streamed during the run: graph snapshots
         part.prepare(out)
     with atomic_path(out / "spikes.parquet") as tmp:
         model.recorder.stream_to(tmp)
@@ -114,5 +118,6 @@ def _write_run(
         part.write(out)
     summary = summarize(model, wall_s=wall_s, build_s=build_s)
     write_json(summary, out / "summary.json")
-    write_report(model, out / "report.png")
+    if bulk:
+        write_report(model, out / "report.png")
     return summary

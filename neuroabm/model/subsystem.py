@@ -7,8 +7,9 @@ reach it only through these methods, never by name:
 - :meth:`Subsystem.on_block`: the spikes of each integration block, in the block loop, before they
   are delivered (a block is at most one synaptic delay long, so a subsystem sees every spike
   before it can act on a neuron);
-- :meth:`Subsystem.prepare`: the run folder, before the first step (e.g. to write snapshots as
-  they are taken);
+- :meth:`Subsystem.prepare`: the run folder, before the first step, for outputs streamed during
+  the run (e.g. snapshots as they are taken; not called for runs without bulk outputs, such as
+  sweep points);
 - :meth:`Subsystem.write`: its outputs, into the run folder, after the last step;
 - :meth:`Subsystem.summary`: its fields of ``summary.json``.
 

@@ -88,6 +88,29 @@ def remote_threads(client: object, threads_per_worker: int | None) -> dict[str, 
     return plan
 
 
+def warm_up() -> float:
+    """Import the engine and load its compiled kernels in this worker; return the seconds it took.
+
+    Run on every worker (``client.run``) before the first point, in parallel: the imports and
+    numba's cache loads (a few seconds per process) would otherwise fall into each worker's first
+    point, which skews the progress bar's estimate and, with few points per worker, the speedup.
+    """
+    import time
+
+    import numba
+
+    from neuroabm.model.model import NeuroModel
+    from neuroabm.sweep.regimes import analyze_spikes  # noqa: F401  (the point's analysis imports)
+
+    t0 = time.perf_counter()
+    threads = numba.get_num_threads()
+    tiny = dict(n_exc=80, n_inh=20, k_exc=8, k_inh=2, duration_ms=2.0, seed=1)
+    for mode in (1, 2):  # the serial twins and the parallel kernels (run on this worker's threads)
+        NeuroModel(**tiny, threads=mode).run()
+    numba.set_num_threads(threads)
+    return time.perf_counter() - t0
+
+
 def _dashboard(client: object) -> str | None:
     info = client.scheduler_info(n_workers=0)  # type: ignore[attr-defined]
     if "dashboard" not in info.get("services", {}):

@@ -156,7 +156,7 @@ def run_sweep(
 
     """
     from neuroabm.exports.atomic import atomic_path
-    from neuroabm.sweep.cluster import local_plan, open_client
+    from neuroabm.sweep.cluster import local_plan, open_client, warm_up
 
     spec = load_sweep(sweep_file)
     if scheduler is None:
@@ -188,6 +188,8 @@ def run_sweep(
                     f"neuroabm sweep: {plan.n_workers} workers, numba threads per host {plan.threads_by_host}",
                     file=sys.stderr,
                 )
+
+                client.run(warm_up)  # every worker loads the engine once, in parallel, before the points
 
                 def make(point: Point) -> PointTask:
                     return _task(spec, point, out, keep_spikes, plan.threads_by_host)

@@ -116,7 +116,7 @@ def run_point(task: PointTask) -> dict[str, Any]:
         out = Path(task.run_dir)
         if out.exists():  # a previous attempt (a killed worker, a failed run): start clean
             shutil.rmtree(out)
-        summary = run_to_directory(params, out, progress=False)
+        summary = run_to_directory(params, out, progress=False, bulk=task.keep_spikes)
         spikes = pq.read_table(out / "spikes.parquet", columns=["t_ms", "neuron"])
         t_ms, neuron = spikes.column("t_ms").to_numpy(), spikes.column("neuron").to_numpy()
         n = int(summary["n_neurons"])
@@ -126,9 +126,8 @@ def run_point(task: PointTask) -> dict[str, Any]:
         )
         analysis.update(_extra_fields(task, params, t_ms, neuron, n))
         del spikes, t_ms, neuron
-        if not task.keep_spikes:  # the bulky per-event data: spikes and graph snapshots (edge lists)
+        if not task.keep_spikes:  # the bulky per-event data (snapshots and report.png were not written)
             (out / "spikes.parquet").unlink()
-            shutil.rmtree(out / "snapshots", ignore_errors=True)
     except Exception as exc:  # every failure is recorded, the sweep goes on
         row = failed_row(task.key, task.seed, task.values, one_line(exc))
         row.update(worker=socket.gethostname(), started_s=started, finished_s=time.time())
