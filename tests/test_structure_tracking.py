@@ -68,7 +68,8 @@ def test_static_run_folder_exports_round_trip(tmp_path):
     snaps = list_snapshots(tmp_path)
     assert sorted(snaps) == [0.0, 100.0]
     (_, e0), (_, e1) = (read_snapshot(snaps[t]) for t in (0.0, 100.0))
-    pd.testing.assert_frame_equal(e0, e1)  # the same edge table (linked, not rewritten)
+    pd.testing.assert_frame_equal(e0, e1)  # the same edge table, rebuilt from config.toml
+    assert not list((tmp_path / "snapshots").glob("*_edges.parquet"))  # a static run writes none
     assert find_snapshot(tmp_path)[0] == 100.0
     _, stem = find_snapshot(tmp_path)
     nodes, edges = read_snapshot(stem)

@@ -33,6 +33,12 @@ Format = Literal["graphml", "gexf", "parquet"]
 FORMATS: tuple[str, ...] = ("graphml", "gexf", "parquet")
 
 
+def edge_table(model: NeuroModel) -> pd.DataFrame:
+    """``source, target, weight`` [mV] of every synapse of the model now, in store order."""
+    src, tgt, weights = model.synapses.edges(model.synapse_weights())
+    return pd.DataFrame({"source": src, "target": tgt.astype(np.int32), "weight": weights.astype(np.float32)})
+
+
 def graph_tables(model: NeuroModel, in_strength: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """``(nodes, edges)`` of the model now (plastic weights brought up to date first).
 
@@ -41,9 +47,9 @@ def graph_tables(model: NeuroModel, in_strength: np.ndarray | None = None) -> tu
     """
     edges = None
     if in_strength is None:
-        src, tgt, weights = model.synapses.edges(model.synapse_weights())
-        edges = pd.DataFrame({"source": src, "target": tgt.astype(np.int32), "weight": weights.astype(np.float32)})
-        in_strength = np.bincount(tgt, weights=np.maximum(weights, 0.0), minlength=model.n_neurons)
+        edges = edge_table(model)
+        w = edges["weight"].to_numpy()
+        in_strength = np.bincount(edges["target"].to_numpy(), weights=np.maximum(w, 0.0), minlength=model.n_neurons)
     pos = model.positions
     nodes = pd.DataFrame(
         {

@@ -26,9 +26,9 @@ and the final snapshot. Beside the graph measures each row holds the spatial col
 :mod:`neuroabm.recorders.structure_row` (alignment with the release sites, rates per catchment).
 Without plasticity the synapses cannot change: the first row's structural columns are computed
 once and copied into every later row (only the dopamine correlations and the rates are
-recomputed, O(n)), and the final snapshot shares the initial one's edge table (a hard link), so a
-static run pays one O(E) record and one edge table (0.1 s for 1.6 M synapses, < 1 % of a 20 s
-run; benchmarks/bench_structure.py). The structural measures of :data:`HEAVY_COLUMNS` (clustering,
+recomputed, O(n)), and its snapshots hold node tables only (the edge table is what its
+``config.toml`` builds; :mod:`neuroabm.exports.snapshots` rebuilds it when read), so a static run
+pays one O(E) record (benchmarks/bench_structure.py). The structural measures of :data:`HEAVY_COLUMNS` (clustering,
 Louvain modularity and the spatial columns that need the partition: 0.26 s more there) are left
 NaN in a static run's rows and computed on demand from its snapshot by ``neuroabm analyze``
 (``analysis.json["structure"]``, :func:`neuroabm.analysis.snapshot_structure.snapshot_structure`),
@@ -39,8 +39,6 @@ are not tracked at all (``model.graph_recorder`` is None): their edge list alone
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 import warnings
 from pathlib import Path
@@ -52,7 +50,9 @@ from mesa.time import Priority, Schedule
 
 from neuroabm.analysis.graph_metrics import basic_metrics
 from neuroabm.analysis.spatial_metrics import catchment_labels, nearest_site_distance, strengths
+from neuroabm.exports.atomic import write_text_atomic
 from neuroabm.exports.graph import graph_tables, write_graph
+from neuroabm.exports.snapshots import STATIC_EDGES
 from neuroabm.exports.tables import write_parquet
 from neuroabm.model.memory import STATIC_MAX_SYNAPSES
 from neuroabm.model.subsystem import Subsystem
@@ -109,7 +109,6 @@ class GraphRecorder(Subsystem):
         self.static = not p.plasticity
         self._static_row: dict[str, float] | None = None
         self._static_strengths: tuple[np.ndarray, np.ndarray] | None = None
-        self._static_edges: Path | None = None
         sites = model.dopamine.sites if model.dopamine is not None and p.n_sites else None
         #: nearest release site of every neuron (None without sites)
         self.catchments = catchment_labels(model.positions, sites.xy_mm, p.side_mm) if sites is not None else None
@@ -215,28 +214,18 @@ class GraphRecorder(Subsystem):
     def snapshot(self) -> list[Path]:
         """Write the graph now as Parquet node and edge tables (if the runner gave a folder).
 
-        A static run writes its edge table once; later snapshots link to it (or copy it where
-        links are not possible) and write only their node table (the dopamine changes).
+        A static run writes the node table (its dopamine changes) and a marker for the edge table,
+        which :func:`neuroabm.exports.snapshots.read_snapshot` rebuilds from ``config.toml``.
         """
         if self.snapshot_dir is None:
             return []
         stem = snapshot_stem(self.snapshot_dir, float(self.model.time))
-        if self._static_edges is None or not self._static_edges.exists():
-            nodes, edges = graph_tables(self.model)
-            paths = write_graph(nodes, edges, stem, "parquet")
-            if self.static:
-                self._static_edges = paths[1]
-            return paths
+        if not self.static:
+            return write_graph(*graph_tables(self.model), stem, "parquet")
         nodes, _ = graph_tables(self.model, in_strength=self._static_strengths[0])
-        paths = write_graph(nodes, None, stem, "parquet")
-        target = paths[0].with_name(stem.name + "_edges.parquet")
-        if target != self._static_edges:
-            target.unlink(missing_ok=True)
-            try:
-                os.link(self._static_edges, target)
-            except OSError:
-                shutil.copyfile(self._static_edges, target)
-        return [paths[0], target]
+        marker = stem.with_name(stem.name + STATIC_EDGES)
+        write_text_atomic(marker, "static run: the edge table is the network config.toml builds (read_snapshot)\n")
+        return [*write_graph(nodes, None, stem, "parquet"), marker]
 
     def frame(self) -> pd.DataFrame:
         """The metrics rows as a table."""
