@@ -205,35 +205,41 @@ def test_sites_count_every_spike_even_when_the_recorder_flushes_between_field_st
     assert calm.dopamine.sites.rate_hz[0] == pytest.approx(rate, rel=1e-12)
 
 
-def _bulk_step(self) -> None:
-    """The dopamine step with the vectorized site update instead of the agents' own steps."""
-    dt = float(self.model.params.field_dt_ms)
-    rec = self.model.recorder
-    released = self.sites.update(dt, rec.neuron[self._seen : rec.pos])
-    self._seen = rec.pos
-    if released != 0.0:
-        self.field.deposit(self.sites.xy_mm, self.sites.amounts, trusted=True)
-        self.total_released += released
-    self.field.step_and_sample(self._neuron_sampler, self.da_local)
-    for hook in self.after_step:
-        hook()
-
-
 FEEDBACK = {**QUIET, "eta": 0.9, "release_tonic": 1e-4, "feedback_gain": 2e-4, "target_rate_hz": 8.0,
             "tau_da_ms": 200.0, "da_excitability_mv": 2.0, "duration_ms": 200.0, "v_init": "uniform"}  # fmt: skip
 
 
-def test_sites_deciding_one_by_one_equal_the_vectorized_update(monkeypatch):
-    """Each ReleaseSite.step applies the release law to its own row: the run is bit-identical to the bulk update."""
-    agents = NeuroModel(**FEEDBACK).run()
-    monkeypatch.setattr("neuroabm.model.dopamine.system.DopamineSystem.step", _bulk_step)
+def test_sites_deciding_one_by_one_equal_the_vectorized_update():
+    """Each ReleaseSite.step applies the release law to its own row: bit-identical to the vectorized twin."""
     bulk = NeuroModel(**FEEDBACK).run()
+    agents = NeuroModel(**FEEDBACK)
+    agents.dopamine.per_agent = True
+    agents.run()
+    assert not bulk.dopamine.per_agent  # the default runs the twin
     assert agents.dopamine.total_released > 0 and agents.spike_totals.sum() > 100
     for a, b in ((agents.spikes()[0], bulk.spikes()[0]), (agents.spikes()[1], bulk.spikes()[1]),
                  (agents.dopamine.sites.release, bulk.dopamine.sites.release),
                  (agents.dopamine.field.values, bulk.dopamine.field.values)):  # fmt: skip
         np.testing.assert_array_equal(a, b)
     assert agents.dopamine.total_released == bulk.dopamine.total_released
+
+
+class SilentSite(ReleaseSite):
+    """A site that never releases (e.g. a lesioned terminal field)."""
+
+    def step(self) -> None:
+        super().step()
+        sites = self._sites
+        sites._lists[3][self.index] = sites._lists[4][self.index] = 0.0  # release and amount
+
+
+def test_a_site_with_its_own_behaviour_is_stepped_as_an_agent():
+    m = NeuroModel(**FEEDBACK)
+    m.dopamine.site_agents[4].__class__ = SilentSite
+    m.run()
+    assert m.dopamine.per_agent  # detected at the first field step
+    release = np.stack(m.da_recorder.release)  # every 10 ms: (snapshots, sites)
+    assert not release[:, 4].any() and np.all(np.delete(release, 4, axis=1).max(axis=0) > 0.0)
 
 
 def test_sites_are_mesa_agents_with_behaviour():

@@ -4,8 +4,9 @@ Once per ``field_dt_ms`` (a Mesa recurring event, right after the neuron step of
 
 1. the spikes recorded since the last field step are counted into the sites' catchments (read
    from the spike recorder's buffer; if it is flushed in between, the pending spikes are counted
-   just before), then every :class:`ReleaseSite` agent steps: it updates its catchment-rate
-   estimate and sets its release rate;
+   just before), then every site updates its catchment-rate estimate and sets its release rate
+   (:meth:`ReleaseSite.step`, run for all sites at once by its vectorized twin unless a site has
+   behaviour of its own: ``per_agent``);
 2. each site deposits ``release * field_dt_ms`` into the field at its position (area weights);
    with ``dopamine_mixing = "global"`` the same total is spread uniformly over the torus instead
    (a control without space: the same dopamine, everywhere alike); with ``site_shuffle`` each site
@@ -81,6 +82,10 @@ class DopamineSystem(Subsystem):
         )
         #: the site agents in index order (``model.sites`` is the same agents as a Mesa AgentSet)
         self.site_agents = [ReleaseSite(model, s) for s in range(p.n_sites)]
+        #: step the agents one by one (their own ``step()``); False runs the vectorized twin of
+        #: ReleaseSite.step, which is what every site would do: set True (or replace an agent by a
+        #: subclass that overrides ``step`` before the first field step) to run per-agent behaviour
+        self.per_agent = False
         n = model.n_neurons
         model.space.agent_positions[n : n + p.n_sites] = xy
         self._neuron_sampler = self.field.sampler(model.positions)
@@ -106,13 +111,19 @@ class DopamineSystem(Subsystem):
     def step(self) -> None:
         """One field step (see the module docstring)."""
         t0 = time.perf_counter()
+        if self.n_steps == 0:  # a site whose class overrides step() makes every site step on its own
+            self.per_agent = self.per_agent or any(type(a).step is not ReleaseSite.step for a in self.site_agents)
         dt = float(self.model.params.field_dt_ms)
         rec = self.model.recorder
-        self.sites.open_window(dt, rec.neuron[self._seen : rec.pos])
+        spikes = rec.neuron[self._seen : rec.pos]
         self._seen = rec.pos
-        for site in self.site_agents:  # each site decides its release (a list: 30 % less than AgentSet.do)
-            site.step()
-        released = self.sites.close_window()
+        if self.per_agent:  # each site decides its release in its own step()
+            self.sites.open_window(dt, spikes)
+            for site in self.site_agents:
+                site.step()
+            released = self.sites.close_window()
+        else:  # ReleaseSite.step for all sites at once (the same arithmetic, tested equal bit for bit)
+            released = self.sites.update(dt, spikes)
         if released != 0.0:
             if self.global_mixing:
                 self.field.deposit_uniform(released)
