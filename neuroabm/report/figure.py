@@ -70,6 +70,7 @@ def subsystem_rows(model: NeuroModel) -> list[Rows]:
             rows.append((4, _structure_rows))
     return rows
 
+
 EXC_COLOR, INH_COLOR = "#c0392b", "#2e6db4"
 #: neurons shown in the raster, and the time window it covers [ms]
 RASTER_NEURONS, RASTER_MS = 300, 500.0
