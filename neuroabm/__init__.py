@@ -16,9 +16,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from neuroabm._lazy import lazy_exports
+from neuroabm._spawn_guard import check_main_script
 from neuroabm._threading_env import apply_defaults
 
 apply_defaults()  # before numba starts its thread pool
+check_main_script()  # a script that would hang in mesa.batch_run stops here, in one line
 
 __version__ = "0.1.0"
 
