@@ -97,7 +97,8 @@ def run(
         _fail(str(exc))
     except OSError as exc:  # a write failed: disk full, permissions; the staging folder is already gone
         _fail(f"cannot write {exc.filename or out_dir}: {exc.strerror or exc}; nothing was written to {out_dir}")
-    keys = ("n_neurons", "n_synapses", "rate_hz", "theory_rate_hz", "cv_isi", "wall_s", "events_per_s")
+    keys = ("n_neurons", "n_synapses", "rate_hz", "theory_rate_hz", "theory_rate_basis", "cv_isi", "wall_s",
+            "events_per_s")  # fmt: skip
     typer.echo(json.dumps({k: summary[k] for k in keys}, indent=1))
     typer.echo(f"wrote {out_dir}")
 
@@ -171,9 +172,8 @@ def analyze(
     typer.echo(f"wrote {run_dir / 'analysis.json'} and {run_dir / 'analysis.png'}")
 
 
-#: the browser app lives in the repository next to the package (``visualization/``, not installed):
-#: ``neuroabm viz`` works from a checkout installed with ``pip install -e .``
-VIZ_APP = Path(__file__).resolve().parents[1] / "visualization" / "app.py"
+#: the browser app, shipped in the package (``neuroabm/viz/``): works from any install, editable or not
+VIZ_APP = Path(__file__).resolve().parent / "viz" / "app.py"
 #: addresses that keep the app on this machine
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -190,7 +190,7 @@ def viz(
     if host not in LOOPBACK:
         typer.echo(f"warning: --host {host} serves the app beyond this machine; it has no authentication", err=True)
     if not VIZ_APP.is_file():
-        _fail(f"the browser app {VIZ_APP} is missing: it lives in the repository (install with pip install -e .)")
+        _fail(f"the browser app {VIZ_APP} is missing: the installed package is incomplete (reinstall neuroabm)")
     env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
     env.pop("NEUROABM_VIZ_CONFIG", None)
     if config is not None:
@@ -198,7 +198,7 @@ def viz(
             validate_params(load_config(config))  # fail here rather than in the browser
         except ConfigError as exc:
             _fail(str(exc))
-        env["NEUROABM_VIZ_CONFIG"] = str(config.resolve())  # read by visualization/components/controls.py
+        env["NEUROABM_VIZ_CONFIG"] = str(config.resolve())  # read by neuroabm/viz/components/controls.py
     cmd = [sys.executable, "-m", "solara", "run", str(VIZ_APP), "--host", host, "--port", str(port)]
     cmd += ["--no-open", "--production", "--no-check-version"]  # offline: no browser, no PyPI query
     typer.echo(f"neuroabm viz: serving on http://{host}:{port}/ (Ctrl-C stops)")
@@ -243,7 +243,9 @@ def cleft(
 
 @app.command()
 def sweep(
-    sweep_file: Annotated[Path, typer.Argument(help="sweep TOML: base run, [set], [grid], seeds (see runs/sweeps/)")],
+    sweep_file: Annotated[
+        Path, typer.Argument(help="sweep TOML: base run, \\[set], \\[grid], seeds (see runs/sweeps/)")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="sweep folder: results.parquet, phase.png, points/")],
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786 \\[default: a local cluster]")
@@ -252,7 +254,9 @@ def sweep(
     threads_per_worker: Annotated[
         int | None, typer.Option(help="numba threads per local worker (workers x threads <= cores)", min=1)
     ] = None,
-    keep_spikes: Annotated[bool, typer.Option("--keep-spikes", help="keep every point's spikes and snapshots")] = False,
+    keep_spikes: Annotated[
+        bool, typer.Option("--keep-spikes", help="keep every point's spikes, graph snapshots and report.png")
+    ] = False,
 ) -> None:
     """Run a parameter sweep on Dask, resumably: a run folder per point and one results.parquet row each."""
     from neuroabm.sweep.runner import run_sweep

@@ -8,8 +8,6 @@ spike recorder (``model.spikes()``), an independent path to the same spikes (the
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
 import ipyvuetify as v
 import ipywidgets
@@ -19,16 +17,14 @@ import PIL.Image
 import pytest
 import solara
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # visualization/ lives in the repo, not the package
-
 from neuroabm.config import ConfigError
 from neuroabm.config.params import STEP_MS
-from visualization.app import MS_PER_STEP_CLICK, Layout, Page
-from visualization.components.avalanches import AvalancheFigure, log_binned_pmf
-from visualization.components.controls import VIZ_DEFAULTS, VizModel, base_params, model_params, resize
-from visualization.components.figure import DPI, LiveFigure, level
-from visualization.components.layout import SIDEBAR_PX
-from visualization.components.raster import (
+from neuroabm.viz.app import MS_PER_STEP_CLICK, Layout, Page
+from neuroabm.viz.components.avalanches import WAITING, AvalancheFigure, log_binned_pmf
+from neuroabm.viz.components.controls import VIZ_DEFAULTS, VizModel, base_params, model_params, resize
+from neuroabm.viz.components.figure import DPI, LiveFigure, level
+from neuroabm.viz.components.layout import SIDEBAR_PX
+from neuroabm.viz.components.raster import (
     EXC_RGB,
     INH_RGB,
     SPAN_MS,
@@ -37,8 +33,8 @@ from visualization.components.raster import (
     raster_rows,
     spike_pixels,
 )
-from visualization.components.spike_window import SpikeWindow
-from visualization.components.torus import MAX_DRAWN, TorusFigure, drawn_subset
+from neuroabm.viz.components.spike_window import SpikeWindow
+from neuroabm.viz.components.torus import MAX_DRAWN, TorusFigure, drawn_subset
 
 #: a small network (builds in milliseconds): dopamine and plasticity on, as in the app's default
 SMALL = {"n_neurons": 300}
@@ -90,7 +86,13 @@ def test_page_builds_and_step_advances_model_time():
     model = solara.reactive(small_viz_model())
     rc = render_app(model)
     classes = {c for w in _image_widgets(rc) for c in w._dom_classes}
-    assert {"neuroabm-torus", "neuroabm-raster", "neuroabm-graphs", "neuroabm-avalanches"} <= classes
+    assert {
+        "neuroabm-torus",
+        "neuroabm-raster",
+        "neuroabm-graphs",
+        "neuroabm-avalanches",
+        "neuroabm-structure",
+    } <= classes
     assert time_text(rc) == "Time: 0.0"
     step = rc.find(v.Btn, children=["Step"]).widget
     for _ in range(3):
@@ -109,7 +111,7 @@ def test_sidebar_holds_the_controls_and_the_main_area_the_views():
     assert drawer.widget.v_model is True  # open at first
     drawer.find(v.Btn, children=["Step"]).assert_single()  # Mesa's controls are in the sidebar ...
     assert not drawer.find(ipywidgets.Image).widgets
-    assert len(rc.find(v.Main).find(ipywidgets.Image).widgets) == 4  # ... the four views in the main area
+    assert len(rc.find(v.Main).find(ipywidgets.Image).widgets) == 5  # ... the five views in the main area
     rc.find(v.Btn, class_="neuroabm-menu").widget.click()  # the menu button closes it
     assert drawer.widget.v_model is False
 
@@ -341,7 +343,7 @@ def test_avalanche_panel_says_when_there_is_too_little_data():
     run_to(model, 5)
     fig = AvalancheFigure()
     fig.render(model)
-    assert fig.stats.message == "not enough avalanches yet"
+    assert fig.stats.message == WAITING
 
 
 def test_log_binned_pmf_is_a_probability_per_integer():

@@ -12,6 +12,7 @@ import io
 import re
 import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +20,19 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # visualization/ lives in the repo, not the package
 
-from visualization.browser import CHROMIUM, click_step, open_app, served_app, summary
+from neuroabm.viz.app import MS_PER_STEP_CLICK as MS_PER_CLICK  # ms of biology per Step click
+from neuroabm.viz.sessions import CLOSED_MESSAGE
+from visualization.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    click_step,
+    open_app,
+    rss_mb,
+    served_app,
+    served_app_process,
+    summary,
+)
 
-#: ms of biology per Step click (visualization/app.py: MS_PER_STEP_CLICK)
-MS_PER_CLICK = 20
 #: Mesa's time counter
 TIME_TEXT = re.compile(r"^Time: ")
 
@@ -51,12 +61,22 @@ def image_pixels(img) -> np.ndarray:
     return np.asarray(PIL.Image.open(io.BytesIO(png)).convert("RGB"), float)
 
 
+def overlaps(a: dict, b: dict) -> bool:
+    """Whether two bounding boxes (x, y, width, height [px]) intersect."""
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and (b["y"] < a["y"] + a["height"])
+    )
+
+
 def assert_views_beside_sidebar(page) -> None:
     """The sidebar (Mesa's controls) is open and every view starts right of it: nothing is covered."""
     sidebar = page.locator(".neuroabm-sidebar").bounding_box()
     right = sidebar["x"] + sidebar["width"]
     assert sidebar["x"] >= 0 and sidebar["width"] >= 300  # open, on screen
-    for name in ("torus", "raster", "graphs", "avalanches"):
+    for name in ("torus", "raster", "graphs", "avalanches", "structure"):
         box = page.locator(f"img.neuroabm-{name}").bounding_box()
         assert box["x"] >= right, f"{name} view at x = {box['x']:.0f} px, under the sidebar (right edge {right:.0f} px)"
         assert box["x"] + box["width"] <= page.viewport_size["width"] + 1  # and not pushed off screen
@@ -77,7 +97,12 @@ def test_step_in_a_real_browser(server, tmp_path):
             assert t_end - t_start == n_clicks * MS_PER_CLICK  # the time counter advanced, click by click
             assert [c.time_text for c in clicks] == [f"Time: {t_start + k * MS_PER_CLICK:.1f}" for k in range(1, 7)]
 
-            for img in (torus, raster):  # both images are loaded and shown
+            # every slider shows its value without dragging, and it is the value in use
+            labels = page.locator(".neuroabm-sidebar .v-slider-thumb__label")
+            shown = {labels.nth(i).inner_text() for i in range(labels.count()) if labels.nth(i).is_visible()}
+            assert labels.count() >= 9 and {str(MS_PER_CLICK), "1000", "5.0", "0.75"} <= shown
+
+            for img in (torus, raster, page.locator("img.neuroabm-structure")):  # the images are loaded and shown
                 assert img.evaluate("i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 100")
             heat = image_pixels(torus)
             # not blank: the heatmap fills the axes (66% x 82% of the figure, 54% of its area) with
@@ -103,6 +128,21 @@ def test_step_in_a_real_browser(server, tmp_path):
             assert sidebar is None or sidebar["x"] + sidebar["width"] <= 0
             assert page.locator("img.neuroabm-torus").bounding_box()["x"] < 50
             page.screenshot(path=tmp_path / "viz_closed.png")
+            page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # Solara's banner covers no caption
+            page.wait_for_timeout(300)
+            banner = page.get_by_text("This website runs on").bounding_box()
+            for caption in ("Avalanche sizes of the last minute", "Neurons coloured by excitatory in-strength"):
+                box = page.get_by_text(caption).bounding_box()
+                assert banner is None or not overlaps(banner, box), f"the banner covers the caption {caption!r}"
+
+            page.locator(".neuroabm-menu").click()  # the sidebar again
+            page.wait_for_timeout(500)
+            play = page.get_by_role("button", name=re.compile(r"▶\s*Play"))  # says so, not just a glyph
+            play.click()
+            pause = page.get_by_role("button", name=re.compile(r"❚❚\s*Pause"))  # and so does Pause while playing
+            pause.wait_for(timeout=30_000)
+            pause.click()
+            play.wait_for(timeout=30_000)
 
             later = clicks[1:]  # the first click also pays numba's cache loads and the first full draws
             print(f"\nfirst click: {clicks[0].counter_ms:.0f} ms; then {summary(later)}")
@@ -110,3 +150,35 @@ def test_step_in_a_real_browser(server, tmp_path):
             assert statistics.median(c.counter_ms for c in later) < 5_000  # the app answers (speed: benchmarks/)
         finally:
             browser.close()
+
+
+def test_closed_sessions_are_freed(tmp_path):
+    """Open and close browser sessions: each one's model is released and the server's memory stays flat."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    log = tmp_path / "server.log"
+    n_sessions = 6
+    with served_app_process(log, env={"SOLARA_KERNEL_CULL_TIMEOUT": "1s"}) as (url, proc):
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                rss = []
+                for _ in range(n_sessions):
+                    context = browser.new_context()  # a fresh session (cookie) each time
+                    page = context.new_page()
+                    page.goto(url)
+                    page.locator("img.neuroabm-structure").wait_for(timeout=120_000)
+                    page.get_by_role("button", name="Step").click()
+                    page.wait_for_timeout(500)
+                    context.close()  # the page goes away (closed or just disconnected: culled after 1 s)
+                    deadline = time.monotonic() + 60
+                    while log.read_text().count(CLOSED_MESSAGE) < len(rss) + 1:
+                        assert time.monotonic() < deadline, "a closed session was not released within 60 s"
+                        time.sleep(0.5)
+                    rss.append(rss_mb(proc.pid))
+            finally:
+                browser.close()
+    alive = [line.split(CLOSED_MESSAGE)[1].strip() for line in log.read_text().splitlines() if CLOSED_MESSAGE in line]
+    assert alive[-1] == "0"  # every session's model released
+    growth = (rss[-1] - rss[1]) / (n_sessions - 2)  # the first sessions pay one-off costs (imports, caches)
+    print(f"\nserver RSS after each closed session [MB]: {[round(r) for r in rss]}; {growth:.1f} MB per session")
+    assert growth < 8.0  # was ~22 MB per session before sessions were released

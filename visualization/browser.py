@@ -87,8 +87,17 @@ def served_app(log_path: Path, start_timeout_s: float = 90.0) -> Iterator[str]:
         RuntimeError: if the server does not answer within ``start_timeout_s`` [s].
 
     """
+    with served_app_process(log_path, start_timeout_s) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def served_app_process(
+    log_path: Path, start_timeout_s: float = 90.0, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As :func:`served_app`, yielding ``(url, server process)``; ``env`` adds environment variables."""
     port = free_port()
-    env = {**os.environ, "NUMBA_NUM_THREADS": "1"}
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1", **(env or {})}
     env.pop("NEUROABM_VIZ_CONFIG", None)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -102,9 +111,17 @@ def served_app(log_path: Path, start_timeout_s: float = 90.0) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"server did not start: {Path(log_path).read_text()[-2000:]}")
                 time.sleep(0.5)
-            yield url
+            yield url, proc
         finally:
             _stop(proc)
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` [MB] (Linux ``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 def _answers(url: str) -> bool:
