@@ -89,7 +89,26 @@ def cross_checks(p: Params) -> None:
         fail("scaling_tau_ms", p.scaling_tau_ms, "0 unless plasticity = true (scaling acts on the plastic weights)")
     if p.dopamine and p.site_layout == "lattice" and math.isqrt(p.n_sites) ** 2 != p.n_sites:
         fail("n_sites", p.n_sites, "a perfect square (4, 9, 16, 25, ...) with site_layout = 'lattice'")
+    _neuron_model_checks(p, fail)
     _numerics_checks(p, fail)
+
+
+def _neuron_model_checks(p: Params, fail: Any) -> None:
+    """Settings that only one neuron model gives a meaning to."""
+    if p.neuron_model != "izhikevich":
+        if p.drive == "current":
+            fail("drive", p.drive, "'current' only with neuron_model = 'izhikevich' (LIF: white_noise, sigma_mv = 0)")
+        return
+    if not p.leak:
+        fail("leak", p.leak, "true with neuron_model = 'izhikevich' (its quadratic has no perfect-integrator form)")
+    if p.reset == "subtract":
+        fail("reset", p.reset, "'set' with neuron_model = 'izhikevich' (v <- c, u <- u + d)")
+    if p.t_ref_ms != 0:
+        fail("t_ref_ms", p.t_ref_ms, "0 with neuron_model = 'izhikevich' (its reset replaces a refractory clamp)")
+    if p.v_init == "uniform":
+        fail("v_init", p.v_init, "'reset' or 'rest' with neuron_model = 'izhikevich' (both start at v = c, u = b c)")
+    if p.drive == "white_noise":
+        fail("drive", p.drive, "'poisson', 'pulse' or 'current' with neuron_model = 'izhikevich'")
 
 
 def _numerics_checks(p: Params, fail: Any) -> None:

@@ -72,6 +72,30 @@ class Params(BaseModel):
     v_init: Literal["uniform", "reset", "rest"] = _p(
         "uniform", "neuron", "initial V: uniform in [v_reset_mv, v_th_mv), all at v_reset_mv, or all at 0 mV"
     )
+    neuron_model: Literal["lif", "izhikevich"] = _p(
+        "lif",
+        "neuron",
+        "membrane model: leaky integrate-and-fire (Brunel 2000), or Izhikevich (2003) with the izh_* parameters "
+        "(v in mV, 30 mV peak, starts at v = c, u = b c; docs/ARCHITECTURE.md)",
+    )
+    izh_substep_ms: float = _p(
+        0.025,
+        "neuron",
+        "Izhikevich: longest integration sub-step [ms]; each dt_ms step is cut into the fewest equal sub-steps "
+        "no longer (any length is stable; spike-time error ~ sub-step^2, docs/ARCHITECTURE.md)",
+        gt=0.0,
+        le=1000.0,
+    )
+    izh_a_exc: float = _p(
+        0.02, "neuron", "Izhikevich a of excitatory neurons [1/ms] (regular spiking)", gt=0.0, le=10.0
+    )
+    izh_b_exc: float = _p(0.2, "neuron", "Izhikevich b of excitatory neurons [1]", ge=-10.0, le=10.0)
+    izh_c_exc: float = _p(-65.0, "neuron", "Izhikevich reset c of excitatory neurons [mV]", ge=-200.0, lt=30.0)
+    izh_d_exc: float = _p(8.0, "neuron", "Izhikevich jump d of u of excitatory neurons [mV]", ge=-1000.0, le=1000.0)
+    izh_a_inh: float = _p(0.1, "neuron", "Izhikevich a of inhibitory neurons [1/ms] (fast spiking)", gt=0.0, le=10.0)
+    izh_b_inh: float = _p(0.2, "neuron", "Izhikevich b of inhibitory neurons [1]", ge=-10.0, le=10.0)
+    izh_c_inh: float = _p(-65.0, "neuron", "Izhikevich reset c of inhibitory neurons [mV]", ge=-200.0, lt=30.0)
+    izh_d_inh: float = _p(2.0, "neuron", "Izhikevich jump d of u of inhibitory neurons [mV]", ge=-1000.0, le=1000.0)
     # [synapse]
     j_mv: float = _p(0.1, "synapse", "excitatory PSP amplitude J [mV] (delta synapses)", ge=0.0, le=100.0)
     g: float = _p(5.0, "synapse", "relative inhibitory strength: inhibitory PSP = -g J", ge=0.0, le=100.0)
@@ -90,10 +114,11 @@ class Params(BaseModel):
         "cleft's peak open-receptor counts (E[q^2] = 1.79; docs/cleft.md)",
     )
     # [drive]
-    drive: Literal["poisson", "white_noise", "pulse"] = _p(
+    drive: Literal["poisson", "white_noise", "pulse", "current"] = _p(
         "poisson",
         "drive",
-        "external drive: k_exc Poisson inputs of size J at eta*nu_thr, white noise, or pulses to one random neuron",
+        "external drive: k_exc Poisson inputs of size J at eta*nu_thr, white noise, pulses to one random neuron, "
+        "or a constant current i_ext_mv_per_ms (izhikevich only)",
     )
     eta: float = _p(2.0, "drive", "Poisson drive rate relative to threshold rate, nu_ext / nu_thr", ge=0.0, le=100.0)
     mu_mv: float = _p(15.0, "drive", "white-noise mean input mu [mV]", ge=-1000.0, le=1000.0)
@@ -107,6 +132,13 @@ class Params(BaseModel):
         "pulse drive: one pulse every this many ms [ms], a multiple of dt_ms (Levina's tau)",
         gt=0.0,
         le=1e9,
+    )
+    i_ext_mv_per_ms: float = _p(
+        10.0,
+        "drive",
+        "current drive: constant input current I of every neuron [mV/ms] (Izhikevich's I)",
+        ge=-1e4,
+        le=1e4,
     )
     # [run]
     dt_ms: float = _p(0.1, "run", "integration time step [ms]; must divide the 1 ms model step", gt=0.0, le=1.0)

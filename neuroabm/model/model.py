@@ -1,4 +1,4 @@
-"""NeuroModel: a spiking network of LIF neurons on a torus, as a Mesa model.
+"""NeuroModel: a spiking network of LIF (or Izhikevich, ``neuron_model``) neurons on a torus, as a Mesa model.
 
 State lives in arrays owned by the model (struct of arrays); ``Neuron`` agents are views onto them.
 One ``model.step()`` advances ``STEP_MS`` = 1 ms of biology, so ``model.time`` is in ms. The
@@ -6,7 +6,8 @@ neuron dynamics are Brunel (2000) model A (docs/REFERENCES.md §1): exact integr
 ``tau_m dV/dt = -V + R I(t)`` with delta-pulse synapses, threshold, reset, refractory clamp (inputs
 dropped), optionally without leak (perfect integrator). Slower processes (metrics now; dopamine,
 plasticity later) hang on Mesa's event list with ``schedule_recurring``, after the neuron step of
-the same millisecond.
+the same millisecond. The neuron model (state and block kernel) plugs in through
+:mod:`neuroabm.model.neurons`; the Izhikevich (2003) kernel is :mod:`neuroabm.model.izhikevich_kernel`.
 """
 
 from __future__ import annotations
@@ -27,14 +28,9 @@ from neuroabm.model.connectivity import all_to_all_sources, draw_sources
 from neuroabm.model.depression import Depression
 from neuroabm.model.dopamine.system import DopamineSystem
 from neuroabm.model.kernel_call import KernelCall
-from neuroabm.model.kernels import (
-    deliver_block,
-    deliver_block_serial,
-    gather_spikes,
-    integrate_block,
-    integrate_block_serial,
-)
+from neuroabm.model.kernels import deliver_block, deliver_block_serial, gather_spikes
 from neuroabm.model.layout import n_partitions
+from neuroabm.model.neurons import neuron_model
 from neuroabm.model.plasticity import PlasticitySystem
 from neuroabm.model.quantal import quantal_table
 from neuroabm.model.random_streams import poisson_table, uniform
@@ -129,11 +125,8 @@ class NeuroModel(mesa.Model):
         ]
         self.space.agent_positions[:n] = pos
         self.is_exc = np.arange(n) < p.n_exc
-        if p.v_init == "uniform":
-            self.v = self.rng.uniform(p.v_reset_mv, p.v_th_mv, n)
-        else:
-            self.v = np.full(n, p.v_reset_mv if p.v_init == "reset" else 0.0)
-        self.refr = np.zeros(n, np.int32)
+        self.neuron_model = neuron_model(p.neuron_model)  # v, refr and its own state (model/neurons.py)
+        self.neuron_model.init_state(self, p)
         self.spike_count = np.zeros(n, np.int64)
         self.last_spike_step = np.full(n, -1, np.int64)
         self.isi_sum = np.zeros(n)  # [steps]
@@ -177,7 +170,7 @@ class NeuroModel(mesa.Model):
                 self.drift = p.mu_mv * dt / tau
                 self.noise_sd = p.sigma_mv * math.sqrt(dt / tau)
             self.nu_ext_hz = 0.0
-        elif p.drive == "pulse":
+        elif p.drive in ("pulse", "current"):  # current: a constant input current (neuron model's kernel)
             self.nu_ext_hz = 0.0
         else:
             nu_thr_per_ms = p.v_th_mv / (p.j_mv * p.k_exc * tau) if p.k_exc and p.j_mv else 0.0
@@ -318,17 +311,7 @@ class NeuroModel(mesa.Model):
         place) or the same value. Given per block: the step range and the synapse store's arrays
         (structural plasticity may replace them).
         """
-        bias, bias_scale = self.dopamine.bias() if self.dopamine is not None else (None, 0.0)
-        self._integrate = KernelCall(
-            integrate_block, integrate_block_serial,
-            v=self.v, refr=self.refr, ring=self.ring, decay=self.decay, drift=self.drift,
-            noise_sd=self.noise_sd if self.noise_sd > 0 else None, v_th=p.v_th_mv, v_reset=p.v_reset_mv,
-            reset_subtract=p.reset == "subtract", n_ref=self.ref_steps, j_ext=p.j_mv,
-            upper=self.poisson_upper if self.poisson_on else None, guide=self.poisson_guide,
-            bias=bias, bias_scale=bias_scale, key=self.key, chunk_lo=self.chunk_lo, cap=self.spikes_per_block,
-            spk_neuron=self._spk_neuron, spk_step=self._spk_step, chunk_n=self._chunk_n,
-            spike_count=self.spike_count, last_spike=self.last_spike_step, isi_sum=self.isi_sum, isi_sq=self.isi_sq,
-        ).positional("k0", "n_steps")  # fmt: skip
+        self._integrate = self.neuron_model.bind(self, p)
         self._deliver = KernelCall(
             deliver_block, deliver_block_serial,
             spk_neuron=self._spk_neuron, spk_step=self._spk_step, chunk_lo=self.chunk_lo, chunk_n=self._chunk_n,
