@@ -31,6 +31,9 @@ AGENT_BYTES = 600
 NEURON_ARRAY_BYTES = 80
 #: transient memory of one graph record per synapse [bytes] (edges 12, CSR adjacency 12)
 GRAPH_BYTES_PER_SYNAPSE = 24.0
+#: the same for a static run: its one O(E) record reads the edges; clustering and modularity (the
+#: adjacency) wait for ``neuroabm analyze`` and its snapshots hold no edge table
+STATIC_GRAPH_BYTES_PER_SYNAPSE = 12.0
 #: assumed mean rate for the spikes kept in memory [Hz] (an upper range of the shipped regimes)
 SPIKE_RATE_HZ = 50.0
 #: spikes kept in memory at most (SpikeRecorder's keep_in_memory), 12 bytes each
@@ -73,10 +76,11 @@ def _synapse_bytes(p: Params, n: int, n_syn: float, n_exc_syn: float) -> dict[st
         build_peak = max(build_peak, (wide_index + 4.0) * n_syn)  # the copy made while converting
     if build_peak:
         out["synapse build (transient)"] = build_peak
-    if p.plasticity or n_syn <= STATIC_MAX_SYNAPSES:
-        # graph records of every tracked run (start, end, every graph_period_ms; a static run once)
-        # and its snapshots: edge tables and a symmetric adjacency
+    if p.plasticity:  # graph records (start, end, every graph_period_ms) and snapshots: edges, adjacency
         out["graph metrics (transient)"] = GRAPH_BYTES_PER_SYNAPSE * n_syn
+    elif n_syn <= STATIC_MAX_SYNAPSES and STATIC_GRAPH_BYTES_PER_SYNAPSE * n_syn > build_peak:
+        # a static run's one record, after the build's transient is freed: only what exceeds it counts
+        out["graph metrics (transient)"] = STATIC_GRAPH_BYTES_PER_SYNAPSE * n_syn - build_peak
     return out
 
 
