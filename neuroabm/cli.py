@@ -36,6 +36,13 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _checkpoint_kept(out_dir: Path) -> bool:
+    """Whether an interrupted run into ``out_dir`` left a checkpoint that --resume can continue."""
+    from neuroabm.runner import CHECKPOINT_FILE
+
+    return any((p / CHECKPOINT_FILE).is_file() for p in out_dir.absolute().parent.glob(f".{out_dir.name}.partial-*"))
+
+
 def _fail(msg: str) -> None:
     """One line on stderr, exit code 2 (control characters in echoed user input are escaped)."""
     one_line = "".join(c if c.isprintable() else repr(c)[1:-1] for c in msg)
@@ -45,7 +52,7 @@ def _fail(msg: str) -> None:
 
 @app.command()
 def run(
-    config: Annotated[Path, typer.Argument(help="TOML run configuration")],
+    config: Annotated[Path | None, typer.Argument(help="TOML run configuration (not with --resume)")] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="output folder \\[default: <config dir>/out/<name>]")
     ] = None,
@@ -56,13 +63,24 @@ def run(
     progress: Annotated[bool, typer.Option(help="show a progress bar")] = True,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="print the memory estimate and exit")] = False,
     force: Annotated[bool, typer.Option("--force", help="replace a non-empty output folder as a whole")] = False,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="continue the interrupted run into this folder from its checkpoint")
+    ] = None,
 ) -> None:
     """Simulate a configuration and write config.toml, neurons/spikes/metrics.parquet, summary.json, report.png.
 
-    The memory a configuration needs is estimated first; one that cannot fit is refused.
+    The memory a configuration needs is estimated first; one that cannot fit is refused. A
+    checkpoint is written every checkpoint_period_ms and on Ctrl-C or SIGTERM; --resume OUT continues.
     """
     from neuroabm.model.memory import available_bytes, check_fits, estimate_memory
 
+    if resume is not None:
+        if config is not None or set_ or seed is not None or force or dry_run:
+            _fail("--resume takes the configuration from the checkpoint: give only --resume OUT (and --no-progress)")
+        _run_or_resume(None, resume, progress, force=False)
+        return
+    if config is None:
+        _fail("give a TOML run configuration (neuroabm run CONFIG), or --resume OUT to continue an interrupted run")
     try:
         values = load_config(config)
         for item in set_ or []:
@@ -83,20 +101,38 @@ def run(
     except ConfigError as exc:
         _fail(str(exc))
     out_dir = out if out is not None else config.parent / "out" / config.stem
+    _run_or_resume(params, out_dir, progress, force)
+
+
+def _run_or_resume(params: Any, out_dir: Path, progress: bool, force: bool) -> None:
+    """Run ``params`` into ``out_dir`` (or, with ``params`` None, resume it); one line for every way it can stop."""
+    from neuroabm.checkpoint import CheckpointError
     from neuroabm.exports.run_folder import RunFolderError
-    from neuroabm.runner import run_to_directory  # the engine loads only once the input is valid
+    from neuroabm.runner import RunInterrupted, resume_directory, run_to_directory  # loads once the input is valid
 
     signal.signal(signal.SIGTERM, _interrupt)  # a scheduler's SIGTERM ends the run like Ctrl-C
+    again = f"neuroabm run --resume {out_dir}"
     try:
-        announce = lambda: typer.echo(build_message(params), err=True)  # noqa: E731
-        summary = run_to_directory(params, out_dir, progress=progress, force=force, on_build=announce)
+        if params is None:
+            summary = resume_directory(out_dir, progress=progress)
+        else:
+            announce = lambda: typer.echo(build_message(params), err=True)  # noqa: E731
+            summary = run_to_directory(params, out_dir, progress=progress, force=force, on_build=announce)
+    except RunInterrupted as exc:
+        typer.echo(f"interrupted ({exc}): checkpoint written in {exc.folder}; continue with: {again}", err=True)
+        raise typer.Exit(128 + exc.signum) from None
     except KeyboardInterrupt:
-        typer.echo(f"interrupted: the partial run was removed and {out_dir} is unchanged; run it again", err=True)
+        if _checkpoint_kept(out_dir):
+            typer.echo(f"interrupted: the last checkpoint is kept; continue with: {again}", err=True)
+        else:
+            typer.echo(f"interrupted: the partial run was removed and {out_dir} is unchanged; run it again", err=True)
         raise typer.Exit(130) from None
-    except (ConfigError, RunFolderError) as exc:  # ConfigError: raised while building (an empty Gaussian kernel)
+    except (ConfigError, RunFolderError, CheckpointError) as exc:  # ConfigError: raised while building
         _fail(str(exc))
-    except OSError as exc:  # a write failed: disk full, permissions; the staging folder is already gone
-        _fail(f"cannot write {exc.filename or out_dir}: {exc.strerror or exc}; nothing was written to {out_dir}")
+    except OSError as exc:  # a write failed: disk full, permissions
+        kept = f"the last checkpoint is kept; after fixing it: {again}" if _checkpoint_kept(out_dir) else (
+            f"nothing was written to {out_dir}")  # fmt: skip
+        _fail(f"cannot write {exc.filename or out_dir}: {exc.strerror or exc}; {kept}")
     keys = ("n_neurons", "n_synapses", "rate_hz", "theory_rate_hz", "theory_rate_basis", "cv_isi", "wall_s",
             "events_per_s")  # fmt: skip
     typer.echo(json.dumps({k: summary[k] for k in keys}, indent=1))

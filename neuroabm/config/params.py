@@ -147,6 +147,10 @@ class Params(BaseModel):
     metrics_period_ms: int = _p(
         10, "run", "interval of model-level metrics (population rate, mean V) [ms]", ge=1, le=10**9
     )
+    checkpoint_period_ms: int = _p(
+        60_000, "run", "biological time between checkpoints of 'neuroabm run' [ms]; 0 = only on SIGINT/SIGTERM "
+        "(resume with 'neuroabm run --resume OUT'; docs/checkpoints.md)", ge=0, le=10**9,
+    )  # fmt: skip
     threads: Annotated[int, Field(ge=1, le=1024)] | Literal["auto"] = Field(
         "auto",
         description="threads of the kernels: auto measures while running and keeps the faster of 1 and all "

@@ -86,6 +86,47 @@ def discard(staging: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def find_resumable(out: str | Path, checkpoint_name: str) -> Path:
+    """The staging folder of an interrupted run into ``out`` that holds a checkpoint, taken over by this process.
+
+    Raises :class:`RunFolderError` (one line) when ``out`` is already complete, when there is no
+    checkpoint, or when the run that wrote it is still running. Of several, the newest checkpoint wins.
+    """
+    out = Path(out)
+    if (out / COMPLETE_MARKER).is_file():
+        raise RunFolderError(f"{out} is a complete run: nothing to resume")
+    parent = out.absolute().parent
+    found = sorted(
+        (p for p in parent.glob(f".{out.name}.partial-*") if (p / checkpoint_name).is_file()),
+        key=lambda p: (p / checkpoint_name).stat().st_mtime,
+    )
+    if not found:
+        raise RunFolderError(
+            f"no checkpoint of {out} to resume (an interrupted run keeps one in {parent}/.{out.name}.partial-<pid>); "
+            f"run it again with --out {out}"
+        )
+    staging = found[-1]
+    pid = int(staging.name.rsplit("-", 1)[1]) if staging.name.rsplit("-", 1)[1].isdigit() else -1
+    if pid != os.getpid() and pid > 0 and _alive(pid):
+        raise RunFolderError(f"{out} is still being written by process {pid}: stop it first (its checkpoint is kept)")
+    mine = parent / f".{out.name}.partial-{os.getpid()}"
+    if staging != mine:
+        os.replace(staging, mine)
+    for tmp in mine.rglob(".*.tmp"):  # files a killed run was writing (exports.atomic): never completed
+        tmp.unlink()
+    return mine
+
+
 def require_complete(run_dir: str | Path) -> Path:
     """Return ``run_dir`` if it holds a complete run, else raise :class:`RunFolderError` in one line."""
     run_dir = Path(run_dir)

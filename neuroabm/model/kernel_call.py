@@ -49,6 +49,10 @@ class KernelCall:
 
     """
 
+    #: a binding, not state: a checkpoint (:mod:`neuroabm.checkpoint`) skips it; the arrays it holds
+    #: are restored in place through their owners
+    checkpoint_opaque = True
+
     def __init__(self, kernel: Callable[..., Any], serial: Callable[..., Any] | None = None, **fixed: Any) -> None:
         self.kernel, self.serial = kernel, serial or kernel
         self.name = getattr(kernel, "__name__", "kernel")

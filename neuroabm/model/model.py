@@ -76,6 +76,10 @@ class NeuroModel(mesa.Model):
 
     """
 
+    #: not checkpointed (:mod:`neuroabm.checkpoint`): the configuration (saved as config.toml), the
+    #: thread policy (results do not depend on it) and the agents (views onto the arrays)
+    checkpoint_exclude = ("params", "thread_policy", "neuron_list")
+
     def __init__(self, seed: int | None = None, rng: Any = None, **params: Any) -> None:
         if rng is not None:
             if seed is not None or not isinstance(rng, (int, np.integer)):

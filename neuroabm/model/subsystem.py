@@ -10,6 +10,9 @@ reach it only through these methods, never by name:
 - :meth:`Subsystem.prepare`: the run folder, before the first step, for outputs streamed during
   the run (e.g. snapshots as they are taken; not called for runs without bulk outputs, such as
   sweep points);
+- :meth:`Subsystem.reopen`: the run folder again when a run resumes from a checkpoint
+  (:mod:`neuroabm.checkpoint`: a subsystem's attributes are checkpointed and restored for it;
+  a class lists in ``checkpoint_exclude`` what is rebuilt from the configuration or set again here);
 - :meth:`Subsystem.write`: its outputs, into the run folder, after the last step;
 - :meth:`Subsystem.summary`: its fields of ``summary.json``.
 
@@ -59,6 +62,9 @@ class Subsystem:
 
     def prepare(self, folder: Path) -> None:
         """The run folder (staging) before the first step."""
+
+    def reopen(self, folder: Path) -> None:
+        """The run folder (staging) again, when a run resumes from a checkpoint (``prepare`` ran before)."""
 
     def write(self, folder: Path) -> list[Path]:
         """Write this subsystem's outputs into the run folder; return the files written."""

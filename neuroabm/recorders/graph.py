@@ -92,6 +92,8 @@ class GraphRecorder(Subsystem):
     """Graph metrics and snapshots of a model over time."""
 
     name = "graph"
+    #: the snapshot folder is given again when a run resumes (:meth:`reopen`)
+    checkpoint_exclude = ("snapshot_dir",)
 
     def __init__(self, model: NeuroModel) -> None:
         p = model.params
@@ -147,6 +149,10 @@ class GraphRecorder(Subsystem):
         self.snapshot_dir = folder / "snapshots"
         self.snapshot_dir.mkdir(exist_ok=True)
         self.snapshot()
+
+    def reopen(self, folder: Path) -> None:
+        """Snapshots go into ``folder/snapshots`` again (a resumed run: the earlier ones are there)."""
+        self.snapshot_dir = folder / "snapshots"
 
     def write(self, folder: Path) -> list[Path]:
         """``graph_metrics.parquet`` and the final snapshot (rewritten if a periodic one fell on it)."""

@@ -116,7 +116,7 @@ def run_point(task: PointTask) -> dict[str, Any]:
         out = Path(task.run_dir)
         if out.exists():  # a previous attempt (a killed worker, a failed run): start clean
             shutil.rmtree(out)
-        summary = run_to_directory(params, out, progress=False, bulk=task.keep_spikes)
+        summary = run_to_directory(params, out, progress=False, bulk=task.keep_spikes, checkpoints=False)
         spikes = pq.read_table(out / "spikes.parquet", columns=["t_ms", "neuron"])
         t_ms, neuron = spikes.column("t_ms").to_numpy(), spikes.column("neuron").to_numpy()
         n = int(summary["n_neurons"])

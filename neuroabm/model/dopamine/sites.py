@@ -120,6 +120,9 @@ class SiteArrays:
 
     """
 
+    #: built from the positions, never changed: not in a checkpoint (:mod:`neuroabm.checkpoint`)
+    checkpoint_exclude = ("catchment",)
+
     def __init__(
         self,
         xy_mm: np.ndarray,
