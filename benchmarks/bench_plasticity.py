@@ -48,16 +48,21 @@ def state_bytes(model: NeuroModel) -> int:
     return sum(a.nbytes for a in arrays)
 
 
+def plastic_params(base: dict) -> dict:
+    """``base`` (Brunel-10k) with field, 64 sites and STDP on every excitatory synapse (weights move < 1 %)."""
+    return {
+        **base, "dopamine": True, "grid_n": 128, "n_sites": 64, "site_radius_mm": 0.07, "release_tonic": 1e-6,
+        "field_record_ms": 0, "plasticity": True, "eta_da": 1e-6, "w_max_mv": 0.4, "graph_period_ms": 0,
+    }  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=float, default=1000.0, help="biological time per run [ms]")
     args = ap.parse_args()
     base = {**load_config(ROOT / "runs" / "brunel_ai.toml"), "duration_ms": args.duration}
-    plastic = {
-        **base, "dopamine": True, "grid_n": 128, "n_sites": 64, "site_radius_mm": 0.07, "release_tonic": 1e-6,
-        "field_record_ms": 0, "plasticity": True, "eta_da": 1e-6, "w_max_mv": 0.4, "graph_period_ms": 0,
-    }  # fmt: skip
+    plastic = plastic_params(base)
     field_only = {**plastic, "plasticity": False}
     small = {"n_exc": 80, "n_inh": 20, "k_exc": 8, "k_inh": 2, "duration_ms": 5.0}
     timed_run({**plastic, **small})  # compile outside the measurement
