@@ -42,6 +42,14 @@ PLASTIC = dict(
     plasticity=True, plasticity_period_ms=300, structural=True, struct_period_ms=200, growth_hz=2.0,
     graph_period_ms=200, snapshot_period_ms=1000,
 )  # fmt: skip
+#: the other neuron model, drives and synapse models (their own state: u, pulses, resources)
+OTHERS = {
+    "izhikevich": dict(NET, neuron_model="izhikevich", drive="current", i_ext_mv_per_ms=5.0, j_mv=2.0, t_ref_ms=0.0,
+                       v_init="rest"),
+    "pulse-depressing": dict(NET, leak=False, drive="pulse", pulse_mv=10.0, pulse_period_ms=1.0, j_mv=3.0,
+                             synapse_model="depressing", t_ref_ms=0.0),
+    "white-noise-quantal": dict(NET, drive="white_noise", mu_mv=18.0, sigma_mv=4.0, quantal="cleft"),
+}  # fmt: skip
 WALL = "wall_s"
 #: summary fields measured with a clock (and the checkpoint count, which a resumed run does not share)
 TIMED = {"build_s", "realtime_factor", "events_per_s", "checkpoints"}
@@ -77,7 +85,9 @@ def state_of(model: NeuroModel) -> tuple[dict, dict]:
     return without_wall(state), {k: v for k, v in arrays.items() if WALL not in k}
 
 
-@pytest.mark.parametrize("params", [NET, PLASTIC], ids=["static", "plastic"])
+@pytest.mark.parametrize(
+    "params", [NET, PLASTIC, *OTHERS.values()], ids=["static", "plastic", *OTHERS]
+)  # fmt: skip
 def test_a_restored_model_continues_exactly_as_the_original(params, tmp_path):
     stop_ms, end_ms = 1300, 3000  # the stop falls between reward, plasticity and structure events
     original = NeuroModel(**params, duration_ms=end_ms)
@@ -97,6 +107,7 @@ def test_a_restored_model_continues_exactly_as_the_original(params, tmp_path):
     for x, y in zip(original.spikes(), resumed.spikes(), strict=True):
         assert np.array_equal(x, y)
     assert np.array_equal(original.synapse_weights(), resumed.synapse_weights())
+    assert original.spike_totals.sum() > 1000  # the network did something
     if params is PLASTIC:  # the run did what the test is about: rewards, growth and pruning happened
         assert len(original.dopamine.rewards.delivered_ms) >= 4
         assert original.plasticity.structure.history

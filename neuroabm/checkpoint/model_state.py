@@ -44,7 +44,7 @@ def capture_model(model: NeuroModel) -> tuple[dict[str, Any], dict[str, np.ndarr
     arrays: dict[str, np.ndarray] = {}
     objects = object_paths(model)
     extra = {
-        path: encode_value(obj.checkpoint_state(), arrays, f"extra{path}")
+        path: encode_value(obj.checkpoint_state(), arrays, f"extra:{path}")
         for path, obj in objects.items()
         if hasattr(obj, "checkpoint_state")
     }

@@ -191,8 +191,11 @@ def _decode(node: Any, arrays: Any, current: Any, path: str) -> Any:
     if "nd" in node and "packed" not in node:
         saved = arrays[node["nd"]]
         if isinstance(current, np.ndarray) and current.shape == saved.shape and current.dtype == saved.dtype:
-            current[...] = saved
-            return current
+            if current.flags.writeable:
+                current[...] = saved
+                return current
+            if np.array_equal(current, saved, equal_nan=True):  # a shared read-only table, unchanged
+                return current
         return np.array(saved)
     if "packed" in node:
         values = arrays[node["nd"]]
