@@ -124,3 +124,24 @@ def test_shipped_run_configs_are_valid():
     assert runs, "no configs in runs/"
     for path in runs:
         validate_params(load_config(path))
+
+
+def test_params_are_composed_from_one_group_per_section():
+    """The flat names are the groups' fields, in section order; each group is one TOML section."""
+    from neuroabm.config.params import GROUPS, SECTIONS, Params
+
+    assert [name for group in GROUPS for name in group.model_fields] == list(Params.model_fields)
+    sections = [{f.json_schema_extra["section"] for f in group.model_fields.values()} for group in GROUPS]
+    assert all(len(s) == 1 for s in sections)
+    assert [s.pop() for s in sections] == list(SECTIONS)
+
+
+def test_each_cross_check_lives_with_the_group_of_the_field_it_refuses():
+    import inspect
+    import re
+
+    from neuroabm.config.params import GROUPS
+
+    for group in GROUPS:
+        refused = set(re.findall(r'fail\(\s*"(\w+)"', inspect.getsource(group.check)))
+        assert refused <= set(group.model_fields), (group.__name__, refused - set(group.model_fields))

@@ -130,7 +130,7 @@ def strang_step(
     w_th = V_PEAK_MV + SHIFT
     u0 = u
     u = b * v + (u - b * v) * e_half
-    w, tc = riccati(v + SHIFT, cur - u, h, w_th)
+    w, tc = riccati(w0=v + SHIFT, kk=cur - u, h=h, w_th=w_th)
     if tc < 0.0 or hold:
         v = w - SHIFT
         return v, b * v + (u - b * v) * e_half, False
@@ -140,7 +140,7 @@ def strang_step(
     r = h - tc
     e2 = math.exp(-0.5 * a * r)
     u = b * c + (u - b * c) * e2
-    w, _ = riccati(c + SHIFT, cur - u, r, w_th)  # a second crossing is held at 30 mV
+    w, _ = riccati(w0=c + SHIFT, kk=cur - u, h=r, w_th=w_th)  # a second crossing is held at 30 mV
     v = w - SHIFT
     return v, b * v + (u - b * v) * e2, True
 
@@ -209,7 +209,7 @@ def izhikevich_block(
                 state += stride
                 fired = False
                 for _ in range(n_sub):
-                    vi, ui, now = strang_step(vi, ui, cur, a, b, c, d, hs, e_half, fired)
+                    vi, ui, now = strang_step(v=vi, u=ui, cur=cur, a=a, b=b, c=c, d=d, h=hs, e_half=e_half, hold=fired)
                     fired = fired or now
                 if upper is not None:
                     inp += j_ext * poisson_draw(draw_bits(st, 3), upper, guide)

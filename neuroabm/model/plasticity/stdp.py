@@ -269,8 +269,10 @@ def stdp_block(
                     a = indptr[n] + split[n, part]
                     slot = (ev_k[r] + delay_steps) % ring.shape[0] if ring is not None else 0
                     _touch_row(
-                        a, indptr[n] + split[n, part + 1], targets, weights, elig, nstate, hist, hist_n,
-                        et, t_touch[r], a_plus * x_before[r], a_minus, gm, gc, eta, w_max, False, 1.0, ring, slot,
+                        a=a, b=indptr[n] + split[n, part + 1], targets=targets, weights=weights, elig=elig,
+                        nstate=nstate, hist=hist, hist_n=hist_n, et=et, t_after=t_touch[r],
+                        gain=a_plus * x_before[r], a_minus=a_minus, gm=gm, gc=gc, eta=eta, w_max=w_max,
+                        rebase=False, shrink=1.0, ring=ring, slot=slot,
                     )  # fmt: skip
             for r in range(r0, r1):  # the post traces jump only now, after this step's pre spikes read them
                 n = who[r]
@@ -299,8 +301,9 @@ def flush(
     for i in nb.prange(n_exc):
         a = indptr[i]
         _touch_row(
-            a, a + split[i, split.shape[1] - 1], targets, weights, elig, nstate, hist, hist_n, et,
-            max(t_flush, t_last[i]), a_plus * x_ref[i], 0.0, 0.0, 0.0, eta, w_max, True, shrink, None, 0,
+            a=a, b=a + split[i, split.shape[1] - 1], targets=targets, weights=weights, elig=elig, nstate=nstate,
+            hist=hist, hist_n=hist_n, et=et, t_after=max(t_flush, t_last[i]), gain=a_plus * x_ref[i],
+            a_minus=0.0, gm=0.0, gc=0.0, eta=eta, w_max=w_max, rebase=True, shrink=shrink, ring=None, slot=0,
         )  # fmt: skip
 
 
