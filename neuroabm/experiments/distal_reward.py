@@ -20,6 +20,7 @@ the other runs' outputs rather than in the working directory.
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -202,17 +203,35 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("config", nargs="?", default=str(DEFAULT_CONFIG), help="TOML config (runs/distal_reward.toml)")
     parser.add_argument("--duration-ms", type=float, default=None, help="override duration_ms [ms]")
     parser.add_argument("--out", default=str(DEFAULT_FIGURE), help=f"figure path (default {DEFAULT_FIGURE})")
+    parser.add_argument("--seed", type=int, default=None, help="another seed; the pair is its first E->E synapse")
+    parser.add_argument(
+        "--only", choices=("rewarded", "control"), default=None, help="run one of the two (no figure)"
+    )  # fmt: skip
+    parser.add_argument("--json", default=None, help="also write the result rows (and A->B over time) here")
     args = parser.parse_args(argv)
     values = load_config(args.config)
     if args.duration_ms is not None:
         values["duration_ms"] = args.duration_ms
+    if args.seed is not None:
+        values["seed"] = args.seed
+        probe = {**values, "duration_ms": 1.0, "reward_pair": []}
+        values["reward_pair"] = list(first_pair(NeuroModel(**validate_params(probe).model_dump())))
     params = validate_params(values)
-    rewarded, control = run_with_control(params, progress=True)
-    for row in (_row("rewarded", rewarded), _row("control", control)):
+    runs = {}
+    if args.only != "control":
+        runs["rewarded"] = run_distal_reward(params, progress=True)
+    if args.only != "rewarded":
+        runs["control"] = run_distal_reward(params.model_copy(update={"reward_amount": 0.0}), progress=True)
+    rows = [_row(name, r) | {"seed": params.seed, "pair": list(r.pair)} for name, r in runs.items()]
+    for row in rows:
         print("  ".join(f"{k}={v}" for k, v in row.items()))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    plot(rewarded, control, args.out)
-    print(f"wrote {args.out}")
+    if args.json is not None:
+        curves = {name: {"t_ms": r.t_ms.tolist(), "w_mv": r.w_pair_t_mv.tolist()} for name, r in runs.items()}
+        Path(args.json).write_text(json.dumps({"rows": rows, "curves": curves}, indent=1))
+    if len(runs) == 2:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        plot(runs["rewarded"], runs["control"], args.out)
+        print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
