@@ -1,4 +1,5 @@
 """Parameter groups, one per TOML section and subsystem, composed into :class:`neuroabm.config.Params`.
 
-See docs/ARCHITECTURE.md ("Parameter groups").
+Each group holds its fields (flat names) and the cross-checks that refuse one of them (``check``);
+:mod:`neuroabm.config.params` composes them. See docs/ARCHITECTURE.md ("Parameter groups").
 """

@@ -1,8 +1,4 @@
-"""Parameter group of the dopamine system (model/dopamine).
-
-Each group holds its fields (flat names, as in :class:`neuroabm.config.Params`) and the
-cross-checks that refuse one of them (``check``); :mod:`neuroabm.config.params` composes them.
-"""
+"""Parameter group of the dopamine system (model/dopamine)."""
 
 from __future__ import annotations
 

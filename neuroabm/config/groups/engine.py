@@ -1,8 +1,4 @@
-"""Parameter groups of the engine: network, neuron, synapse, drive and run.
-
-Each group holds its fields (flat names, as in :class:`neuroabm.config.Params`) and the
-cross-checks that refuse one of them (``check``); :mod:`neuroabm.config.params` composes them.
-"""
+"""Parameter groups of the engine: network, neuron, synapse, drive and run."""
 
 from __future__ import annotations
 

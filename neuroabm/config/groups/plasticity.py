@@ -1,8 +1,4 @@
-"""Parameter groups of plasticity (model/plasticity): STDP and structure.
-
-Each group holds its fields (flat names, as in :class:`neuroabm.config.Params`) and the
-cross-checks that refuse one of them (``check``); :mod:`neuroabm.config.params` composes them.
-"""
+"""Parameter groups of plasticity (model/plasticity): STDP and structure."""
 
 from __future__ import annotations
 
