@@ -146,6 +146,17 @@ def progress_loop(model: NeuroModel, enabled: bool = True, after_step: Callable[
     return time.perf_counter() - start
 
 
+def checkpoint_bytes(params: Params) -> float:
+    """Disk one checkpoint takes at most [bytes]: the model's memory estimate without the interpreter and kept spikes.
+
+    Twice that is needed while a new checkpoint replaces the old one.
+    """
+    from neuroabm.model.memory import estimate_memory
+
+    parts = estimate_memory(params).parts
+    return float(sum(v for k, v in parts.items() if k not in ("interpreter and engine", "spikes kept")))
+
+
 def run_to_directory(
     params: Params,
     out_dir: str | Path,
@@ -172,7 +183,8 @@ def run_to_directory(
     whenever it holds a checkpoint (:func:`resume_directory` continues it) and removed otherwise.
     """
     n = params.n_exc + params.n_inh
-    staging = stage(out_dir, force=force, need_bytes=estimate_output_bytes(n, params.duration_ms))
+    need = estimate_output_bytes(n, params.duration_ms) + (2 * checkpoint_bytes(params) if checkpoints else 0.0)
+    staging = stage(out_dir, force=force, need_bytes=need)
     return _run_in(staging, out_dir, params, progress, on_build, extra, bulk, checkpoints, resume=False)
 
 
