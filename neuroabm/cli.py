@@ -114,7 +114,10 @@ def _run_or_resume(params: Any, out_dir: Path, progress: bool, force: bool) -> N
     again = f"neuroabm run --resume {out_dir}"
     try:
         if params is None:
-            summary = resume_directory(out_dir, progress=progress)
+            summary = resume_directory(
+                out_dir, progress=progress,
+                on_build=lambda p, t: typer.echo(f"resuming from t = {t:g} ms; {build_message(p)}", err=True),
+            )  # fmt: skip
         else:
             announce = lambda: typer.echo(build_message(params), err=True)  # noqa: E731
             summary = run_to_directory(params, out_dir, progress=progress, force=force, on_build=announce)

@@ -193,19 +193,26 @@ def resume_directory(
     progress: bool = True,
     extra: Sequence[Callable[[NeuroModel], Subsystem]] = (),
     bulk: bool = True,
+    on_build: Callable[[Params, float], None] | None = None,
 ) -> dict[str, Any]:
     """Continue the interrupted run into ``out_dir`` from its checkpoint and finish its folder; return the summary.
 
     The configuration is the run's own ``config.toml``; ``extra`` must build the same subsystems
     as the interrupted run had. Raises :class:`~neuroabm.exports.run_folder.RunFolderError` (one
-    line) when there is nothing to resume.
+    line) when there is nothing to resume. ``on_build(params, t_ms)`` is called before the rebuild,
+    with the checkpoint's time.
     """
+    from neuroabm.checkpoint import read_state
     from neuroabm.config.params import validate_params
     from neuroabm.config.toml_io import load_config
 
     staging = find_resumable(out_dir, CHECKPOINT_FILE)
     params = validate_params(load_config(staging / "config.toml"))
-    return _run_in(staging, out_dir, params, progress, None, extra, bulk, True, resume=True)
+    announce = None
+    if on_build is not None:
+        t_ms = float(read_state(staging)[0]["time"])
+        announce = lambda: on_build(params, t_ms)  # noqa: E731
+    return _run_in(staging, out_dir, params, progress, announce, extra, bulk, True, resume=True)
 
 
 def _run_in(

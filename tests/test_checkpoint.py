@@ -258,3 +258,12 @@ def test_resume_refuses_a_run_that_is_still_running(tmp_path):
     result = CliRunner().invoke(app, ["run", "--resume", str(tmp_path / "run")])
     assert result.exit_code == 2 and "still being written" in result.stderr
     assert staging.exists()
+
+
+def test_a_corrupt_checkpoint_is_one_line(tmp_path):
+    staging = tmp_path / f".run.partial-{2**22 + 7}"  # above the kernel's pid_max: no such process
+    staging.mkdir()
+    (staging / "checkpoint.npz").write_bytes(b"not a zip file")
+    (staging / "config.toml").write_text(toml({**NET, "duration_ms": 20}))
+    result = CliRunner().invoke(app, ["run", "--resume", str(tmp_path / "run")])
+    assert result.exit_code == 2 and "cannot be read" in result.stderr and len(result.stderr.splitlines()) == 1

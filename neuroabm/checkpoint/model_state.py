@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,9 +97,16 @@ def save_checkpoint(model: NeuroModel, folder: str | Path) -> Path:
 
 
 def read_state(folder: str | Path) -> tuple[dict[str, Any], Any]:
-    """``(state, arrays)`` of ``folder/checkpoint.npz`` (arrays: a lazy ``NpzFile``)."""
-    arrays = np.load(Path(folder) / FILE_NAME, allow_pickle=False)
-    state = json.loads(arrays[_STATE].tobytes().decode("utf-8"))
+    """``(state, arrays)`` of ``folder/checkpoint.npz`` (arrays: a lazy ``NpzFile``).
+
+    Raises :class:`CheckpointError` (one line) if the file cannot be read.
+    """
+    path = Path(folder) / FILE_NAME
+    try:
+        arrays = np.load(path, allow_pickle=False)
+        state = json.loads(arrays[_STATE].tobytes().decode("utf-8"))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"the checkpoint {path} cannot be read ({exc}); run the configuration again") from None
     return state, arrays
 
 
