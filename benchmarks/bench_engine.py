@@ -10,7 +10,10 @@ policy (``threads="auto"``) against one thread (``threads=1``) and all threads (
 the target is auto <= 1.25 x one thread with one competitor, and all threads >= 1.6 x faster than
 one thread on an idle machine (``--contend 0``).
 
-Usage: python benchmarks/bench_engine.py [--repeats 3] [--config runs/brunel_ai.toml] [--contend K]
+``--neuron-model izhikevich`` times the same network with Izhikevich (2003) neurons (exact
+Riccati sub-steps of ``izh_substep_ms``), for the speed of the second neuron model beside LIF.
+
+Usage: python benchmarks/bench_engine.py [--repeats 3] [--config runs/brunel_ai.toml] [--contend K] [--neuron-model M]
 """
 
 from __future__ import annotations
@@ -99,8 +102,14 @@ def main() -> None:
     ap.add_argument("--config", default=str(ROOT / "runs" / "brunel_ai.toml"))
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--contend", type=int, default=None, metavar="K", help="CPU-bound competitors beside the run")
+    ap.add_argument(
+        "--neuron-model", choices=("lif", "izhikevich"), default="lif",
+        help="izhikevich: the same network with Izhikevich (2003) neurons (RS/FS defaults, no refractory clamp)",
+    )  # fmt: skip
     args = ap.parse_args()
     params = load_config(args.config)
+    if args.neuron_model == "izhikevich":  # the same network, drive and weights; only the membrane changes
+        params |= {"neuron_model": "izhikevich", "t_ref_ms": 0.0, "v_init": "rest"}
     # compile / load the numba kernels outside the measurement (serial and parallel twins)
     small = {**params, "n_exc": 80, "n_inh": 20, "k_exc": 8, "k_inh": 2, "duration_ms": 5.0}
     for t in (1, 2):
