@@ -81,3 +81,27 @@ def test_regression_rewarded_synapse_ends_clearly_above_the_others_and_the_contr
     assert abs(control.z_score) < 3.0
     assert control.robust_z < 3.0
     assert control.w_pair_t_mv[-1] < rewarded.w_pair_t_mv[-1] - 0.5
+
+
+def test_izhikevich_config_has_the_papers_weight_change_scale():
+    """The published code: every 10 ms s += (0.002 + DA) c, c jumping by 0.1 per pairing (docs/distal_reward.md)."""
+    p = validate_params(load_config(CONFIG.with_name("distal_reward_izhikevich.toml")))
+    assert p.eta_da * p.a_plus == pytest.approx(0.1 / 10.0)  # mV/(uM ms) per unit of eligibility jump
+    tonic_um = p.n_sites * p.release_tonic * p.tau_da_ms / p.side_mm**2
+    assert tonic_um - p.da_baseline_um == pytest.approx(0.002)  # the code's tonic drift
+    assert p.n_sites * p.reward_amount / p.side_mm**2 == pytest.approx(0.5)
+
+
+def test_a_run_folder_of_the_experiment_gives_the_same_result_as_the_run_in_memory(tmp_path):
+    """Hour-long runs go through 'neuroabm run' (checkpoints); their folder must measure the same."""
+    from neuroabm.experiments.distal_reward import result_from_run, run_distal_reward
+    from neuroabm.runner import run_to_directory
+
+    p = published_params(duration_ms=3000.0, reward_times_ms=[500.0, 1500.0, 2500.0])  # the pair is rare in 3 s
+    in_memory = run_distal_reward(p)
+    run_to_directory(p, tmp_path / "run", progress=False)
+    from_folder = result_from_run(tmp_path / "run")
+    assert from_folder.w_pair_mv == pytest.approx(in_memory.w_pair_mv, abs=1e-6)  # float32 in the snapshot
+    assert from_folder.percentile == pytest.approx(in_memory.percentile, abs=0.01)
+    assert (from_folder.n_rewards, from_folder.n_pair_events) == (in_memory.n_rewards, in_memory.n_pair_events)
+    assert from_folder.n_rewards > 0

@@ -148,6 +148,53 @@ def run_distal_reward(params: Params, sample_ms: float = 10_000.0, progress: boo
     )
 
 
+def result_from_run(run_dir: str | Path) -> DistalRewardResult:
+    """The same measures from a finished ``neuroabm run`` folder of the experiment (its graph snapshots).
+
+    For hour-long runs that need checkpoints: ``neuroabm run CONFIG --out DIR`` survives
+    interruption (``--resume DIR``), and this reads the result from ``DIR`` afterwards. The pair's
+    weight over time is read from every snapshot (the start and the end, plus every
+    ``snapshot_period_ms``).
+    """
+    from neuroabm.exports.run_folder import require_complete
+    from neuroabm.exports.snapshots import list_snapshots, read_snapshot
+
+    run_dir = require_complete(run_dir)
+    params = validate_params(load_config(run_dir / "config.toml"))
+    if len(params.reward_pair) != 2 or not params.plasticity:
+        raise ConfigError(f"{run_dir} is not a distal-reward run (plasticity and reward_pair = [A, B])")
+    a, b = params.reward_pair
+    stems = list_snapshots(run_dir)
+    t_samples, w_samples = [], []
+    for t_ms, stem in sorted(stems.items()):
+        _, edges = read_snapshot(stem)
+        src, tgt, w = (edges[c].to_numpy() for c in ("source", "target", "weight"))
+        hit = np.flatnonzero((src == a) & (tgt == b))
+        if hit.size == 0:  # pruned (structural plasticity): weight 0 from here on
+            t_samples.append(t_ms)
+            w_samples.append(0.0)
+            continue
+        t_samples.append(t_ms)
+        w_samples.append(float(w[hit[0]]))
+    exc = np.flatnonzero(src < params.n_exc)
+    others = w[exc[exc != hit[0]]] if hit.size else w[exc]
+    w_pair = w_samples[-1]
+    summary = json.loads((run_dir / "summary.json").read_text())
+    return DistalRewardResult(
+        pair=(a, b),
+        w_pair_mv=w_pair,
+        w_others_mv=others.astype(float),
+        percentile=float(100.0 * np.mean(others < w_pair)),
+        z_score=float((w_pair - others.mean()) / others.std()) if others.std() > 0 else 0.0,
+        robust_z=robust_z(w_pair, others),
+        n_pair_events=len(summary["pair_events_ms"]),
+        n_rewards=int(summary["n_rewards"]),
+        rate_hz=float(summary["rate_hz"]),
+        t_ms=np.array(t_samples),
+        w_pair_t_mv=np.array(w_samples),
+    )
+
+
 def run_with_control(params: Params, progress: bool = False) -> tuple[DistalRewardResult, DistalRewardResult]:
     """The rewarded run and its no-reward control (``reward_amount = 0``, same network and seed)."""
     rewarded = run_distal_reward(params, progress=progress)
@@ -208,7 +255,18 @@ def main(argv: list[str] | None = None) -> None:
         "--only", choices=("rewarded", "control"), default=None, help="run one of the two (no figure)"
     )  # fmt: skip
     parser.add_argument("--json", default=None, help="also write the result rows (and A->B over time) here")
+    parser.add_argument(
+        "--from-run", nargs="+", default=None, metavar="DIR",
+        help="read the result of finished 'neuroabm run' folders of the experiment instead of running it",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.from_run:
+        for folder in args.from_run:
+            r = result_from_run(folder)
+            p = validate_params(load_config(Path(folder) / "config.toml"))
+            row = _row("control" if p.reward_amount == 0 else "rewarded", r) | {"seed": p.seed, "folder": folder}
+            print("  ".join(f"{k}={v}" for k, v in row.items()))
+        return
     values = load_config(args.config)
     if args.duration_ms is not None:
         values["duration_ms"] = args.duration_ms
