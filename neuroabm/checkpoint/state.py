@@ -42,6 +42,9 @@ import types
 from typing import Any
 
 import numpy as np
+from mesa import Agent, Model
+
+from neuroabm.model.subsystem import Subsystem
 
 #: lists at least this long with one scalar type are kept as one array, not as JSON numbers
 _PACK_MIN = 8
@@ -60,8 +63,6 @@ SKIP = _Skip()
 
 def is_part(obj: Any) -> bool:
     """Whether ``obj`` is walked: an object of this package, or a subsystem written outside it."""
-    from neuroabm.model.subsystem import Subsystem
-
     return type(obj).__module__.startswith("neuroabm.") or isinstance(obj, Subsystem)
 
 
@@ -72,8 +73,6 @@ def _not_state(value: Any) -> bool:
     module = type(value).__module__
     if module.startswith(("numba.", "mesa.")):
         return True
-    from mesa import Agent, Model
-
     if isinstance(value, (Agent, Model)):
         return True
     return getattr(type(value), "checkpoint_opaque", False)

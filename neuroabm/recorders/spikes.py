@@ -36,11 +36,8 @@ def part_path(folder: Path, index: int) -> Path:
 def join_parts(folder: Path, n_parts: int, target: Path) -> None:
     """Write parts ``0 .. n_parts - 1`` of ``folder`` as one Parquet file, row group by row group.
 
-    One part is copied as it is; several are copied group by group (each group as it was flushed).
+    Each row group is copied as it was flushed.
     """
-    if n_parts == 1:
-        shutil.copyfile(part_path(folder, 0), target)
-        return
     with pq.ParquetWriter(target, SPIKE_SCHEMA, compression="zstd") as writer:
         for i in range(n_parts):
             part = pq.ParquetFile(part_path(folder, i))
@@ -137,11 +134,19 @@ class SpikeRecorder:
         self._open_part()
 
     def finish_stream(self, target: str | os.PathLike[str]) -> None:
-        """Flush, close the stream and join its parts into ``target`` (the parts stay: :meth:`remove_parts`)."""
+        """Flush, close the stream and join its parts into ``target``.
+
+        Several parts (a checkpoint was written, which refers to them) are copied and stay until
+        :meth:`remove_parts`; a single part (no checkpoint) is moved, without a copy.
+        """
         self.close()
-        if self._parts is not None:
-            with atomic_path(target) as tmp:
-                join_parts(self._parts, self.n_parts, tmp)
+        if self._parts is None:
+            return
+        if self.n_parts == 1:
+            os.replace(part_path(self._parts, 0), target)
+            return
+        with atomic_path(target) as tmp:
+            join_parts(self._parts, self.n_parts, tmp)
 
     def remove_parts(self) -> None:
         """Delete the part files (once nothing, such as a checkpoint, refers to them)."""
