@@ -130,7 +130,7 @@ def validate_cleft_params(values: dict[str, Any] | None = None, **overrides: Any
     >>> validate_cleft_params(cleft_height_nm=-3.0)
     Traceback (most recent call last):
     ...
-    neuroabm.config.params.ConfigError: invalid cleft_height_nm = -3.0: allowed a number > 1 and <= 10000 nm
+    neuroabm.config.groups.base.ConfigError: invalid cleft_height_nm = -3.0: allowed a number > 1 and <= 10000 nm
 
     Raises:
         ConfigError: one line naming the field, the value and the allowed range.

@@ -52,6 +52,7 @@ import numba as nb
 import numpy as np
 
 from neuroabm.model.random_streams import draw_bits, poisson_draw, slot_counter, stream_state, stream_stride
+from neuroabm.model.spike_buffer import record_spike
 from neuroabm.model.threads import serial_twin
 
 #: spike cut-off [mV] (Izhikevich 2003)
@@ -219,16 +220,10 @@ def izhikevich_block(
                     vi = c
                     ui += d
                 if fired:
-                    k = k0 + s
-                    spk_neuron[base + found] = i
-                    spk_step[base + found] = k
+                    record_spike(
+                        i, k0 + s, base + found, spk_neuron, spk_step, spike_count, last_spike, isi_sum, isi_sq
+                    )
                     found += 1
-                    if last_spike[i] >= 0:
-                        isi = float(k - last_spike[i])
-                        isi_sum[i] += isi
-                        isi_sq[i] += isi * isi
-                    last_spike[i] = k
-                    spike_count[i] += 1
             v[i] = vi
             u[i] = ui
         chunk_n[ch] = found

@@ -30,6 +30,7 @@ from neuroabm.model.random_streams import (
     stream_state,
     stream_stride,
 )
+from neuroabm.model.spike_buffer import record_spike
 from neuroabm.model.threads import serial_twin
 
 #: bridge probabilities below exp(-BRIDGE_CUTOFF) are treated as zero
@@ -127,15 +128,8 @@ def integrate_block(
                     inp += j_ext * poisson_draw(draw_bits(st, 3), upper, guide)
                 vi += inp
                 if fired or vi >= v_th:
-                    spk_neuron[base + found] = i
-                    spk_step[base + found] = k
+                    record_spike(i, k, base + found, spk_neuron, spk_step, spike_count, last_spike, isi_sum, isi_sq)
                     found += 1
-                    if last_spike[i] >= 0:
-                        isi = float(k - last_spike[i])
-                        isi_sum[i] += isi
-                        isi_sq[i] += isi * isi
-                    last_spike[i] = k
-                    spike_count[i] += 1
                     vi = vi - (v_th - v_reset) if reset_subtract else v_reset
                     ri = n_ref
             v[i] = vi

@@ -82,7 +82,7 @@ def smoothing_window_ms(t_end_ms: float) -> float:
     >>> smoothing_window_ms(1000.0), smoothing_window_ms(60_000.0)
     (10.0, 300.0)
     """
-    return max(10.0, round(t_end_ms / 200.0))
+    return max(10.0, float(round(t_end_ms / 200.0)))
 
 
 def plot_population_rate(ax: plt.Axes, model: NeuroModel, t: np.ndarray, t_end: float) -> None:
