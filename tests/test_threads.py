@@ -161,3 +161,35 @@ def test_stepping_by_hand_leaves_the_callers_thread_count_alone():
     for _ in range(3):
         model.step()
         assert numba.get_num_threads() == before
+
+
+@needs_two
+@pytest.mark.parametrize("stepping", ["step", "run_for", "runner"])
+def test_the_events_due_with_a_step_run_at_the_policys_thread_count(stepping, whole_pool):
+    """The field is a Mesa event beside the neuron step: it must run at the policy's count too.
+
+    With ``threads = 1`` on a caller that allows two, a field step at two threads would spin at
+    OpenMP barriers beside a competitor (5x slower field steps measured); afterwards the caller's
+    count is back, whichever way the model is stepped.
+    """
+    from neuroabm.runner import progress_loop
+
+    model = NeuroModel(n_exc=80, n_inh=20, k_exc=8, k_inh=2, duration_ms=6.0, seed=1, threads=1,
+                       dopamine=True, grid_n=16, n_sites=4)  # fmt: skip
+    seen: list[int] = []
+    field_step = model.dopamine.field.step_and_sample
+
+    def spy(*args):
+        seen.append(numba.get_num_threads())
+        return field_step(*args)
+
+    model.dopamine.field.step_and_sample = spy
+    if stepping == "step":
+        for _ in range(5):
+            model.step()
+    elif stepping == "run_for":
+        model.run_for(5)
+    else:
+        progress_loop(model, enabled=False)
+    assert len(seen) >= 5 and set(seen) == {1}
+    assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS

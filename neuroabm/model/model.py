@@ -104,6 +104,20 @@ class NeuroModel(mesa.Model):
         self._setup_recording(p)
         self.thread_policy = ThreadPolicy(p.threads, self.n_neurons)
         self._bind_kernels(p)
+        self._mesa_step = self.step  # Mesa's: time + 1 with the events due (this class's step first)
+        self.step = self._step_under_thread_policy
+
+    def _step_under_thread_policy(self) -> None:
+        """One Mesa step with the thread policy's count applied to all of it (:meth:`ThreadPolicy.around`)."""
+        self.thread_policy.around(self._mesa_step)
+
+    def run_for(self, duration: float) -> None:
+        """Mesa's ``run_for`` [ms] under the thread policy (the events between steps included)."""
+        self.thread_policy.around(lambda: super(NeuroModel, self).run_for(duration))
+
+    def run_until(self, end_time: float) -> None:
+        """Mesa's ``run_until`` [ms] under the thread policy (the events between steps included)."""
+        self.thread_policy.around(lambda: super(NeuroModel, self).run_until(end_time))
 
     # ----------------------------------------------------------------------------------- setup
     def _setup_time(self, p: Params) -> None:
