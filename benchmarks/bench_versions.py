@@ -31,6 +31,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench_engine import start_competitors, stop_competitors
+
 ROOT = Path(__file__).parents[1]
 PHASES = ("total", "integrate", "deliver", "rest")
 
@@ -85,7 +87,7 @@ def run_child(checkout: Path, args: argparse.Namespace) -> dict[str, float]:
 
 def compare(base: Path, args: argparse.Namespace) -> dict[str, list[dict[str, float]]]:
     runs: dict[str, list[dict[str, float]]] = {"base": [], "this": []}
-    competitors = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.contend)]
+    competitors = start_competitors(args.contend)
     try:
         for r in range(args.rounds):
             order = ("base", "this") if r % 2 == 0 else ("this", "base")
@@ -95,9 +97,7 @@ def compare(base: Path, args: argparse.Namespace) -> dict[str, list[dict[str, fl
             print(f"round {r + 1}/{args.rounds}: base {b['total']:.3f}  this {t['total']:.3f} s per biological s"
                   f"  (ratio {t['total'] / b['total']:.3f})", flush=True)  # fmt: skip
     finally:
-        for proc in competitors:
-            proc.kill()
-            proc.wait()
+        stop_competitors(competitors)
     return runs
 
 
