@@ -70,6 +70,7 @@ def test_out_of_range_gives_one_line_naming_key_value_and_range(key, value, frag
         ({"reward_delay_min_ms": 500.0, "reward_delay_max_ms": 100.0}, "reward_delay_max_ms", ">= reward_delay_min"),
         ({"field_dt_ms": 2, "field_record_ms": 5}, "field_record_ms", "multiple of field_dt_ms"),
         ({"dopamine": True, "n_sites": 10}, "n_sites", "perfect square"),
+        ({"j_mv": 1e-300}, "eta", "inputs per neuron and step"),  # eta v_th dt / (J tau) = 2e299 per step
     ],
 )
 def test_relations_between_parameters_are_checked(values, key, fragment):

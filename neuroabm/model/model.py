@@ -22,6 +22,7 @@ import numpy as np
 from mesa.experimental.continuous_space import ContinuousSpace
 from mesa.time import Priority, Schedule
 
+from neuroabm.config.groups.engine import poisson_drive
 from neuroabm.config.params import STEP_MS, ConfigError, Params, validate_params
 from neuroabm.model.agents import Neuron, NeuronType
 from neuroabm.model.connectivity import all_to_all_sources, draw_sources
@@ -191,9 +192,7 @@ class NeuroModel(mesa.Model):
         elif p.drive in ("pulse", "current"):  # current: a constant input current (neuron model's kernel)
             self.nu_ext_hz = 0.0
         else:
-            nu_thr_per_ms = p.v_th_mv / (p.j_mv * p.k_exc * tau) if p.k_exc and p.j_mv else 0.0
-            self.nu_ext_hz = p.eta * nu_thr_per_ms * 1000.0
-            lam = p.k_exc * p.eta * nu_thr_per_ms * dt  # external inputs per neuron per step
+            self.nu_ext_hz, lam = poisson_drive(p)  # lam: external inputs per neuron per step
         self.poisson_on = lam > 0.0
         self.poisson_upper, self.poisson_guide = poisson_table(lam)
         self.key = np.uint64(self.rng.integers(0, 2**63))

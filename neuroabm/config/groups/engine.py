@@ -179,6 +179,33 @@ class DriveParams(ParamGroup):
             fail("pulse_period_ms", p.pulse_period_ms, f"a whole multiple of dt_ms = {p.dt_ms:g} ms")
         if p.drive == "poisson" and p.eta > 0 and (p.k_exc == 0 or p.j_mv == 0):
             fail("eta", p.eta, "0 when k_exc or j_mv is 0 (the Poisson drive has k_exc inputs of size j_mv)")
+        inputs = poisson_drive(p)[1] if p.drive == "poisson" else 0.0
+        if inputs > MAX_INPUTS_PER_STEP:
+            allowed = (
+                f"a rate that keeps the Poisson drive <= {MAX_INPUTS_PER_STEP:.0e} inputs per neuron and step "
+                f"(here {inputs:.3g} = eta v_th_mv dt_ms / (j_mv tau_m_ms), with j_mv = {p.j_mv:g}); "
+                "lower eta or raise j_mv"
+            )
+            fail("eta", p.eta, allowed)
+
+
+#: most external Poisson inputs per neuron and step (the drive's sampling table grows with it;
+#: 10^6 per 0.1 ms step is 10^10 Hz per neuron, far beyond any network)
+MAX_INPUTS_PER_STEP = 1e6
+
+
+def poisson_drive(p: Params) -> tuple[float, float]:
+    """The Poisson drive of Brunel (2000): ``(nu_ext_hz, inputs per neuron and step)``.
+
+    Each neuron has ``k_exc`` inputs of size ``j_mv`` at ``eta`` times the threshold rate
+    ``nu_thr = v_th / (j_mv k_exc tau_m)``; ``(0, 0)`` without inputs.
+
+    >>> from types import SimpleNamespace as P
+    >>> poisson_drive(P(v_th_mv=20.0, j_mv=0.1, k_exc=1000, tau_m_ms=20.0, eta=2.0, dt_ms=0.1))
+    (20.0, 2.0)
+    """
+    nu_thr_per_ms = p.v_th_mv / (p.j_mv * p.k_exc * p.tau_m_ms) if p.k_exc and p.j_mv else 0.0
+    return p.eta * nu_thr_per_ms * 1000.0, p.k_exc * p.eta * nu_thr_per_ms * p.dt_ms
 
 
 class RunParams(ParamGroup):
